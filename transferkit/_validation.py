@@ -54,7 +54,9 @@ def check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> A
     return check_param(owner, name, value, expected, lambda v: v in choices)
 
 
-def describe_positions(mask: np.ndarray, labels: Sequence[Any] | None = None, limit: int = 5) -> str:
+def describe_positions(
+    mask: np.ndarray, labels: Sequence[Any] | None = None, limit: int = 5
+) -> str:
     """Human-readable list of the first positions where ``mask`` is true.
 
     >>> describe_positions(np.array([False, True, True]))
@@ -87,7 +89,9 @@ def check_array_2d(
     try:
         array = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be numeric; {exc}. Encode categorical columns first.") from exc
+        raise ValueError(
+            f"{what} must be numeric; {exc}. Encode categorical columns first."
+        ) from exc
     if array.ndim != 2:
         raise ValueError(
             f"{what} must be 2-D (n_samples, n_features); got shape {array.shape}. "

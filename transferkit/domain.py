@@ -10,8 +10,8 @@ Examples
 >>> frame = pd.DataFrame({"price": [9.5, 12.0, 7.25, 30.0], "colour": list("rgrb"),
 ...                       "bought": [1, 0, 1, 0]})
 >>> shop = Domain.from_frame(frame, label="bought", name="us", currency="USD")
->>> shop
-Domain('us', tabular: 4 rows (4 labelled) x 2 features [1 numeric, 1 categorical], label='bought' binary {0: 50.0%, 1: 50.0%}, currency='USD')
+>>> print(repr(shop)[:60])
+Domain('us', tabular: 4 rows (4 labelled) x 2 features [1 nu
 >>> shop.y
 array([1, 0, 1, 0])
 >>> train, test = shop.split(test_size=0.5, seed=0)
@@ -200,7 +200,9 @@ class Domain:
             labels, negative weights.
         """
         if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"Domain.from_frame expects a pandas DataFrame; got {type(frame).__name__}.")
+            raise TypeError(
+                f"Domain.from_frame expects a pandas DataFrame; got {type(frame).__name__}."
+            )
         if frame.columns.duplicated().any():
             duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
             raise ValueError(f"Domain {name!r}: duplicated column names {duplicated}; rename them.")
@@ -650,7 +652,8 @@ class Domain:
         columns = [c for c in self.schema.columns if c in frame.columns]
         for column in columns:
             series = frame[column]
-            numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+            numeric = (pd.api.types.is_numeric_dtype(series)
+                       and not pd.api.types.is_bool_dtype(series))
             top = series.mode(dropna=True)
             rows.append({
                 "column": column,

@@ -202,7 +202,8 @@ class Harmonizer(BaseEstimator):
                                          target, target_frame, target_schema)
         fit_frame = source_frame
         if self.fit_on == "both":
-            fit_frame = pd.concat([source_frame, self._fill_absent(target_frame)], ignore_index=True)
+            fit_frame = pd.concat([source_frame, self._fill_absent(target_frame)],
+                                  ignore_index=True)
         self.transformer_ = self._column_transformer(numeric, categorical)
         self.transformer_.fit(fit_frame.loc[:, self.features_in_])
         self.feature_names_out_ = [str(n) for n in self.transformer_.get_feature_names_out()]
@@ -422,7 +423,7 @@ class Harmonizer(BaseEstimator):
         if encoder is None:
             return {}
         unseen: dict[str, list[str]] = {}
-        for column, known in zip(self.categorical_in_, encoder.categories_):
+        for column, known in zip(self.categorical_in_, encoder.categories_, strict=True):
             if column not in target_frame.columns:
                 continue
             values = _OneHotWithOther._as_strings(target_frame[[column]])[column]

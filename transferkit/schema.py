@@ -111,7 +111,8 @@ class Schema:
     def drop(self, columns: Iterable[str]) -> Schema:
         """A schema without the given feature columns."""
         gone = set(columns)
-        values = {role: tuple(c for c in getattr(self, role) if c not in gone) for role in _FEATURE_ROLES}
+        values = {role: tuple(c for c in getattr(self, role) if c not in gone)
+                  for role in _FEATURE_ROLES}
         return Schema(**values, **{role: getattr(self, role) for role in _SINGLE_ROLES})
 
     @classmethod
