@@ -10,7 +10,7 @@ Examples
 >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7]])
 >>> scores = classification_scores(y, proba, classes=[0, 1])
 >>> scores["accuracy"], scores["roc_auc"]
-(0.75, 1.0)
+(0.75, 0.75)
 """
 
 from __future__ import annotations
