@@ -20,7 +20,7 @@ from transferkit.datasets.amazon import (
     load_amazon_sentiment,
     parse_blitzer_reviews,
 )
-from transferkit.datasets.catalog import DATASETS, DatasetInfo, load_dataset
+from transferkit.datasets.catalog import DATASETS, DatasetInfo, describe_datasets, load_dataset
 from transferkit.datasets.digits import load_mnist_usps
 from transferkit.datasets.embedded import (
     STACKOVERFLOW_COUNTRIES,
@@ -56,6 +56,7 @@ __all__ = [
     "clean_online_retail",
     "customer_features",
     "data_dir",
+    "describe_datasets",
     "load_amazon_reviews_text",
     "load_amazon_sentiment",
     "load_dataset",
