@@ -22,6 +22,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 from sklearn.base import BaseEstimator, clone
+from threadpoolctl import threadpool_limits
 
 from transferkit._validation import check_array_2d, check_choice, check_param, check_same_n_features
 
@@ -143,24 +146,28 @@ def _column_shift(source: np.ndarray, target: np.ndarray, n_bins: int) -> dict[s
     )
     if s.size == 0 or t.size == 0:
         return row
-    # Both inputs are sorted, so the stable sort (timsort) only merges two runs: linear time.
-    pooled = np.sort(np.concatenate([s, t]), kind="stable")
-    gap = np.abs(np.searchsorted(s, pooled, side="right") / s.size
-                 - np.searchsorted(t, pooled, side="right") / t.size)
+    # Both halves are sorted, so the stable sort (timsort) only merges two runs: linear time.
+    pooled = np.concatenate([s, t])
+    order = np.argsort(pooled, kind="stable")
+    values = pooled[order]
+    below_s = np.cumsum(order < s.size)
+    # Empirical CDFs are compared at the last copy of each distinct value (ties included).
+    last = np.flatnonzero(np.r_[values[1:] != values[:-1], True])
+    gap = np.abs(below_s[last] / s.size - (last + 1 - below_s[last]) / t.size)
     ks = float(gap.max())
     if s.size * t.size <= _KS_EXACT_MAX_PRODUCT:
         pvalue = float(sps.ks_2samp(s, t, method="auto").pvalue)
     else:
-        effective_n = round(s.size * t.size / (s.size + t.size))
-        pvalue = float(sps.kstwo.sf(ks, effective_n))
+        pvalue = float(sps.kstwo.sf(ks, round(s.size * t.size / (s.size + t.size))))
     mean_s, mean_t = float(s.mean()), float(t.mean())
     sd_s = float(s.std(ddof=1)) if s.size > 1 else 0.0
     sd_t = float(t.std(ddof=1)) if t.size > 1 else 0.0
-    scale = sd_s if sd_s > 0 else float(pooled.std()) if pooled.std() > 0 else 1.0
+    sd_pooled = float(values.std())
+    scale = sd_s if sd_s > 0 else sd_pooled if sd_pooled > 0 else 1.0
     row.update(
         ks_statistic=ks,
         ks_pvalue=min(1.0, pvalue),
-        wasserstein=float(np.dot(gap[:-1], np.diff(pooled))) / scale,
+        wasserstein=float(np.dot(gap[:-1], np.diff(values[last]))) / scale,
         psi=_psi_sorted(s, t, n_bins),
         mean_shift=(mean_t - mean_s) / scale,
         std_ratio=sd_t / sd_s if sd_s > 0 else np.nan,
@@ -168,8 +175,16 @@ def _column_shift(source: np.ndarray, target: np.ndarray, n_bins: int) -> dict[s
     return row
 
 
+def _sorted_quantiles(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """``np.quantile`` (linear interpolation) of an already sorted array, without re-sorting."""
+    position = levels * (values.size - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, values.size - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
 def _psi_sorted(s: np.ndarray, t: np.ndarray, n_bins: int) -> float:
-    edges = np.unique(np.quantile(s, np.arange(1, n_bins) / n_bins))
+    edges = np.unique(_sorted_quantiles(s, np.arange(1, n_bins) / n_bins))
     shares = []
     for values in (s, t):
         cuts = np.searchsorted(values, edges, side="right")
@@ -179,7 +194,9 @@ def _psi_sorted(s: np.ndarray, t: np.ndarray, n_bins: int) -> float:
     return float(np.sum((p_target - p_source) * np.log(p_target / p_source)))
 
 
-def numeric_shift(X_source: ArrayLike, X_target: ArrayLike, *, n_bins: int = 10) -> NumericShift:
+def numeric_shift(
+    X_source: ArrayLike, X_target: ArrayLike, *, n_bins: int = 10, n_jobs: int | None = None
+) -> NumericShift:
     """Per-column shift statistics (KS, Wasserstein, PSI, mean/sd/missing shift) in one pass.
 
     Each column is sorted once per market and every statistic is read off the sorted
@@ -194,6 +211,9 @@ def numeric_shift(X_source: ArrayLike, X_target: ArrayLike, *, n_bins: int = 10)
         DataFrames are read column by column, so no second copy of the data is made.
     n_bins : int, default=10
         Quantile bins of the source used by the PSI.
+    n_jobs : int, optional
+        Threads working on columns in parallel (numpy releases the GIL while sorting);
+        None uses one per CPU core, at most 8.
 
     Returns
     -------
@@ -213,8 +233,18 @@ def numeric_shift(X_source: ArrayLike, X_target: ArrayLike, *, n_bins: int = 10)
     target = _as_columns(X_target, "X_target")
     if source.shape[1] != target.shape[1]:
         check_same_n_features(np.empty((0, source.shape[1])), np.empty((0, target.shape[1])))
-    rows = [_column_shift(_column(source, j), _column(target, j), int(n_bins))
-            for j in range(source.shape[1])]
+    check_param("numeric_shift", "n_jobs", n_jobs, "None or an int >= 1",
+                lambda v: v is None or (int(v) == v and v >= 1))
+    workers = n_jobs if n_jobs is not None else min(8, os.cpu_count() or 1)
+
+    def one(j: int) -> dict[str, float]:
+        return _column_shift(_column(source, j), _column(target, j), int(n_bins))
+
+    if workers == 1 or source.shape[1] == 1:
+        rows = [one(j) for j in range(source.shape[1])]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(one, range(source.shape[1])))
     return NumericShift(**{
         name: np.array([row[name] for row in rows], dtype=float) for name in _NUMERIC_FIELDS
     })
@@ -443,52 +473,61 @@ def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
 def _out_of_fold_scores(
     X: np.ndarray, is_target: np.ndarray, classifier: BaseEstimator | None, cv: int,
     random_state: int | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Out-of-fold target scores, hard predictions and fold ids of a balanced domain classifier."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold target scores and balanced hard predictions of a domain classifier."""
     from sklearn.model_selection import StratifiedKFold
 
     estimator = classifier if classifier is not None else _default_domain_classifier(random_state)
-    folds = np.empty(len(X), dtype=int)
     scores = np.empty(len(X))
     predicted = np.empty(len(X), dtype=int)
-    # Equal total weight per market, so the error rate and PAD do not reward predicting the
-    # larger market.
-    counts = np.bincount(is_target, minlength=2)
-    weights = (len(X) / (2.0 * counts))[is_target]
     splitter = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
-    for fold, (train, test) in enumerate(splitter.split(X, is_target)):
-        model = clone(estimator)
-        try:
-            model.fit(X[train], is_target[train], sample_weight=weights[train])
-        except TypeError:
-            model.fit(X[train], is_target[train])
+    for train, test in splitter.split(X, is_target):
+        model = clone(estimator).fit(X[train], is_target[train])
+        # A probability above the training share of target rows means a likelihood ratio
+        # above 1: the balanced-error decision, with no sample weights (which would send
+        # gradient boosting down its slow weighted-binning path).
         if hasattr(model, "predict_proba"):
             fold_scores = model.predict_proba(X[test])[:, 1]
-            fold_predicted = (fold_scores >= 0.5).astype(int)
+            fold_predicted = (fold_scores >= is_target[train].mean()).astype(int)
         else:
             fold_scores = np.asarray(model.decision_function(X[test]), dtype=float)
             fold_predicted = (fold_scores >= 0).astype(int)
-        folds[test], scores[test], predicted[test] = fold, fold_scores, fold_predicted
-    return scores, predicted, folds
+        scores[test], predicted[test] = fold_scores, fold_predicted
+    return scores, predicted
 
 
-def _permutation_pvalue(
-    ranks: np.ndarray, is_target: np.ndarray, folds: np.ndarray, observed_rank_sum: float,
-    n_permutations: int, rng: np.random.Generator,
+def _holdout_pvalue(
+    X: np.ndarray, is_target: np.ndarray, classifier: BaseEstimator | None,
+    n_permutations: int, random_state: int | None, rng: np.random.Generator,
 ) -> float:
-    """Share of within-fold label permutations whose target rank sum reaches the observed one."""
+    """Permutation p-value of the held-out AUC of a classifier fitted on the other half.
+
+    The held-out scores are a fixed function of the training half, so under "same
+    distribution" the held-out market labels are exchangeable given them: permuting those
+    labels gives an exact test. (Permuting labels over cross-validated out-of-fold scores
+    would not: every score depends on other folds' labels, and such a test rejects far
+    too often.)
+    """
+    from sklearn.model_selection import train_test_split
+
     if n_permutations == 0:
         return np.nan
-    total = np.zeros(n_permutations)
-    for fold in np.unique(folds):
-        members = np.flatnonzero(folds == fold)
-        n_pos = int(is_target[members].sum())
-        keys = rng.random((n_permutations, members.size))
-        chosen = np.argpartition(keys, n_pos - 1, axis=1)[:, :n_pos] if n_pos else None
-        if chosen is not None:
-            total += ranks[members][chosen].sum(axis=1)
-    exceed = int(np.sum(total >= observed_rank_sum - 1e-9))
-    return (1 + exceed) / (1 + n_permutations)
+    train, test = train_test_split(np.arange(len(X)), test_size=0.5, stratify=is_target,
+                                   random_state=random_state)
+    estimator = classifier if classifier is not None else _default_domain_classifier(random_state)
+    model = clone(estimator).fit(X[train], is_target[train])
+    if hasattr(model, "predict_proba"):
+        scores = model.predict_proba(X[test])[:, 1]
+    else:
+        scores = np.asarray(model.decision_function(X[test]), dtype=float)
+    ranks = sps.rankdata(scores)
+    labels = is_target[test]
+    n_pos = int(labels.sum())
+    observed = float(ranks[labels == 1].sum())
+    keys = rng.random((n_permutations, ranks.size))
+    chosen = np.argpartition(keys, n_pos - 1, axis=1)[:, :n_pos]
+    null = ranks[chosen].sum(axis=1)
+    return (1 + int(np.sum(null >= observed - 1e-9))) / (1 + n_permutations)
 
 
 def classifier_two_sample_test(
@@ -500,16 +539,17 @@ def classifier_two_sample_test(
     n_permutations: int = 1000,
     max_samples: int | None = None,
     random_state: int | None = 0,
+    n_jobs: int | None = None,
 ) -> ClassifierTestResult:
     """Classifier two-sample test: can a model tell the markets apart?
 
     A domain classifier (gradient boosting by default, or any sklearn classifier) is trained
-    with market-balanced sample weights to separate target rows from source rows;
-    out-of-fold scores give the ROC AUC (0.5 = indistinguishable) and the balanced error
-    behind the proxy A-distance. The p-value permutes the market labels within each
-    cross-validation fold over the fixed out-of-fold scores (rank sums, no refitting), a
-    fast permutation test whose false-positive rate the gap benchmarks check at the nominal
-    level.
+    to separate target rows from source rows; out-of-fold scores give the ROC AUC
+    (0.5 = indistinguishable) and, thresholded at the training share of target rows (a
+    likelihood ratio of 1), the balanced error behind the proxy A-distance. The p-value is
+    an exact permutation test of the AUC on a held-out half (classifier fitted on the
+    other half, as in Lopez-Paz & Oquab); ``benchmarks/gap_fpr.py`` checks its
+    false-positive rate.
 
     Parameters
     ----------
@@ -520,11 +560,15 @@ def classifier_two_sample_test(
     cv : int, default=5
         Cross-validation folds.
     n_permutations : int, default=1000
-        Label permutations for the p-value (0 skips it; the p-value is then NaN).
+        Label permutations for the p-value (0 skips it and its extra classifier fit; the
+        p-value is then NaN).
     max_samples : int, optional
         Rows per market kept (random subsample) so the cost stays bounded; the AUC's
         standard error ``auc_se`` states the resulting sampling error.
     random_state : int or None, default=0
+    n_jobs : int, optional
+        OpenMP threads of the classifier. None means 1: OpenMP-parallel gradient boosting
+        slows down many times over on a busy shared machine.
 
     Returns
     -------
@@ -558,14 +602,16 @@ def classifier_two_sample_test(
     target = _subsample(target, max_samples, rng)
     X = np.concatenate([source, target])
     is_target = np.r_[np.zeros(len(source), dtype=int), np.ones(len(target), dtype=int)]
-    scores, predicted, folds = _out_of_fold_scores(X, is_target, classifier, int(cv), random_state)
+    with threadpool_limits(limits=n_jobs or 1, user_api="openmp"):
+        scores, predicted = _out_of_fold_scores(X, is_target, classifier, int(cv), random_state)
+        pvalue = _holdout_pvalue(X, is_target, classifier, int(n_permutations), random_state,
+                                 rng)
     ranks = sps.rankdata(scores)
     n_t, n_s = len(target), len(source)
     rank_sum = float(ranks[is_target == 1].sum())
     auc = (rank_sum - n_t * (n_t + 1) / 2) / (n_t * n_s)
     error = 0.5 * (np.mean(predicted[is_target == 0] != 0)
                    + np.mean(predicted[is_target == 1] != 1))
-    pvalue = _permutation_pvalue(ranks, is_target, folds, rank_sum, int(n_permutations), rng)
     return ClassifierTestResult(
         auc=float(auc), auc_se=auc_standard_error(float(auc), n_t, n_s), pvalue=float(pvalue),
         balanced_error=float(error), proxy_a_distance=float(max(0.0, 2 * (1 - 2 * error))),
@@ -580,6 +626,7 @@ def domain_classifier_auc(
     classifier: BaseEstimator | None = None,
     cv: int = 5,
     random_state: int | None = 0,
+    n_jobs: int | None = None,
 ) -> float:
     """Cross-validated ROC AUC of a classifier telling target rows from source rows.
 
@@ -596,7 +643,7 @@ def domain_classifier_auc(
     """
     return classifier_two_sample_test(
         X_source, X_target, classifier=classifier, cv=cv, n_permutations=0,
-        random_state=random_state,
+        random_state=random_state, n_jobs=n_jobs,
     ).auc
 
 
@@ -607,6 +654,7 @@ def proxy_a_distance(
     classifier: BaseEstimator | None = None,
     cv: int = 5,
     random_state: int | None = 0,
+    n_jobs: int | None = None,
 ) -> float:
     """Proxy A-distance ``2 * (1 - 2 * err)`` of a cross-validated domain classifier.
 
@@ -627,7 +675,7 @@ def proxy_a_distance(
     """
     return classifier_two_sample_test(
         X_source, X_target, classifier=classifier, cv=cv, n_permutations=0,
-        random_state=random_state,
+        random_state=random_state, n_jobs=n_jobs,
     ).proxy_a_distance
 
 
@@ -683,7 +731,10 @@ def median_heuristic_gamma(
     median = float(np.median(pairs))
     if median <= 0:
         median = float(pairs[pairs > 0].mean())
-    return 1.0 / median
+    with np.errstate(over="ignore", divide="ignore"):
+        gamma = 1.0 / median
+    # Distances of a few ulps (near-duplicate rows) would give an infinite width.
+    return gamma if np.isfinite(gamma) else 1.0
 
 
 def _rbf_kernel(X: np.ndarray, gamma: float) -> np.ndarray:
