@@ -1,0 +1,126 @@
+"""KMM: the QP is solved to optimality, and the fast path tracks the exact solution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import minimize
+from scipy.stats import spearmanr
+
+from transferkit.reweight import KMM
+from transferkit.reweight._kernels import rbf_kernel
+from transferkit.reweight._qp import project_box_sum
+
+
+def _data(n_s: int, n_t: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = np.r_[rng.normal(size=(n_s, 2)), rng.normal(size=(n_t, 2)) + [1.0, 0.0]]
+    return X, np.r_[np.zeros(n_s), np.ones(n_t)]
+
+
+@pytest.mark.parametrize("reg", [1e-3, 1e-2])
+def test_exact_solver_matches_a_reference_qp_solver(reg: float) -> None:
+    X, y = _data(40, 30)
+    kmm = KMM(B=5.0, epsilon=0.05, reg=reg, standardize=False, tol=1e-8, max_iter=5000)
+    kmm.fit(X, y)
+    Xs, Xt = X[y == 0], X[y == 1]
+    n = len(Xs)
+    K = rbf_kernel(Xs, Xs, kmm.gamma_)
+    kappa = rbf_kernel(Xs, Xt, kmm.gamma_).mean(axis=1)
+
+    def objective(beta: np.ndarray) -> float:
+        return (0.5 * beta @ K @ beta / n**2 - kappa @ beta / n
+                + 0.5 * reg * np.sum((beta - 1) ** 2) / n)
+
+    def gradient(beta: np.ndarray) -> np.ndarray:
+        return K @ beta / n**2 - kappa / n + reg * (beta - 1) / n
+
+    reference = minimize(
+        objective, np.ones(n), jac=gradient, method="SLSQP", bounds=[(0, 5.0)] * n,
+        constraints=[{"type": "ineq", "fun": lambda b: n * 1.05 - b.sum()},
+                     {"type": "ineq", "fun": lambda b: b.sum() - n * 0.95}],
+        options={"maxiter": 1000, "ftol": 1e-14},
+    )
+    assert reference.success
+    assert objective(kmm.beta_) <= reference.fun + 1e-8
+    # The ridge makes the problem strictly convex, so the minimiser is unique.
+    np.testing.assert_allclose(kmm.beta_, reference.x, atol=1e-3)
+    assert 0.95 * n - 1e-6 <= kmm.beta_.sum() <= 1.05 * n + 1e-6
+    assert kmm.beta_.min() >= 0 and kmm.beta_.max() <= 5.0 + 1e-9
+
+
+def test_weighting_reduces_the_mmd() -> None:
+    X, y = _data(300, 200)
+    kmm = KMM().fit(X, y)
+    Xs, Xt = kmm.scaler_.transform(X[y == 0]), kmm.scaler_.transform(X[y == 1])
+
+    def mmd2(weights: np.ndarray) -> float:
+        w = weights / weights.mean()
+        return float(w @ rbf_kernel(Xs, Xs, kmm.gamma_) @ w / len(w) ** 2
+                     - 2 * w @ rbf_kernel(Xs, Xt, kmm.gamma_).mean(axis=1) / len(w)
+                     + rbf_kernel(Xt, Xt, kmm.gamma_).mean())
+
+    assert mmd2(kmm.weights_) < 0.2 * mmd2(np.ones(len(Xs)))
+    assert kmm.objective_ == pytest.approx(mmd2(kmm.beta_ / kmm.beta_.mean()), rel=0.2, abs=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["nystroem", "rff"])
+def test_fast_path_tracks_the_exact_solution(solver: str) -> None:
+    X, y = _data(1500, 1000, seed=1)
+    exact = KMM(solver="exact").fit(X, y)
+    fast = KMM(solver=solver, n_components=300).fit(X, y)
+    assert fast.solver_ == solver and exact.solver_ == "exact"
+    if solver == "nystroem":
+        assert np.corrcoef(exact.weights_, fast.weights_)[0, 1] > 0.99
+        assert np.abs(exact.weights_ - fast.weights_).mean() < 0.05
+    else:  # random features converge more slowly in n_components
+        assert spearmanr(exact.weights_, fast.weights_)[0] > 0.8
+
+
+def test_auto_switches_to_the_fast_path_above_max_exact() -> None:
+    X, y = _data(120, 80)
+    assert KMM(max_exact=100).fit(X, y).solver_ == "nystroem"
+    assert KMM(max_exact=200).fit(X, y).solver_ == "exact"
+
+
+def test_new_rows_are_smoothed_and_fitted_rows_exact() -> None:
+    X, y = _data(200, 100)
+    kmm = KMM().fit(X, y)
+    Xs = X[y == 0]
+    np.testing.assert_allclose(kmm.compute_weights(Xs[::-1]), kmm.weights_[::-1])
+    nudged = kmm.compute_weights(Xs[:20] + 1e-9)
+    assert np.corrcoef(nudged, kmm.weights_[:20])[0, 1] > 0.8
+
+
+def test_bad_parameters_are_named() -> None:
+    X, y = _data(30, 20)
+    with pytest.raises(ValueError, match="The 'B' parameter of KMM must be a float > 1"):
+        KMM(B=0.5).fit(X, y)
+    with pytest.raises(ValueError, match="The 'solver' parameter of KMM must be one of"):
+        KMM(solver="qp").fit(X, y)
+    with pytest.raises(ValueError, match="The 'epsilon' parameter"):
+        KMM(epsilon=1.5).fit(X, y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    v=arrays(np.float64, st.integers(1, 30), elements=st.floats(-5, 5)),
+    upper=st.floats(0.5, 3.0),
+    lo_frac=st.floats(0.0, 1.0),
+    width=st.floats(0.0, 1.0),
+)
+def test_projection_is_feasible_and_optimal(v, upper, lo_frac, width) -> None:
+    n = len(v)
+    lo = lo_frac * n * upper * 0.9
+    hi = min(lo + width * n * upper, n * upper)
+    x = project_box_sum(v, upper=upper, lo=lo, hi=hi)
+    assert x.min() >= 0 and x.max() <= upper + 1e-12
+    assert lo - 1e-6 <= x.sum() <= hi + 1e-6
+    # Optimality: no feasible random point is closer to v.
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        other = project_box_sum(rng.uniform(0, upper, n), upper=upper, lo=lo, hi=hi)
+        assert np.sum((x - v) ** 2) <= np.sum((other - v) ** 2) + 1e-6

@@ -1,0 +1,274 @@
+"""Kernel mean matching: source weights that make the two kernel mean embeddings agree.
+
+KMM (Huang et al., 2007; Gretton et al., 2009) solves
+
+``min_beta || 1/n_s sum_i beta_i phi(x_i) - 1/n_t sum_j phi(x'_j) ||^2``
+``s.t. 0 <= beta_i <= B,  |sum_i beta_i - n_s| <= n_s * epsilon``
+
+a quadratic programme in ``n_s`` variables. Up to ``max_exact`` source rows it is solved
+on the exact kernel matrix; above, the kernel is replaced by a rank-``n_components``
+Nyström (default) or random-Fourier-feature approximation ``K ~ Phi Phi^T``, so one
+gradient costs ``O(n_s * n_components)`` time and no ``n_s x n_s`` matrix is formed. The
+same accelerated projected-gradient solver (exact projection onto the box and the sum
+band) handles both.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Literal
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
+from sklearn.preprocessing import StandardScaler
+
+from transferkit._validation import check_choice, check_param
+from transferkit.exceptions import TransferWarning
+from transferkit.reweight._kernels import (
+    kernel_row_sums,
+    median_gamma,
+    nystroem_features,
+    nystroem_projection,
+    random_fourier_features,
+    rbf_kernel,
+    smooth_values,
+)
+from transferkit.reweight._qp import solve_box_sum_qp
+from transferkit.reweight.base import REWEIGHTERS, BaseReweighter
+
+__all__ = ["KMM"]
+
+_MAX_SMOOTHING_CENTRES = 2000
+
+
+def _largest_eigenvalue(K: np.ndarray | LinearOperator) -> float:
+    """Largest eigenvalue of a PSD matrix by Lanczos, padded 1 % for a safe step size."""
+    if K.shape[0] <= 50:
+        dense = K if isinstance(K, np.ndarray) else K @ np.eye(K.shape[0])
+        return float(np.linalg.eigvalsh(dense)[-1]) * 1.01
+    value = eigsh(K, k=1, which="LA", tol=1e-3, return_eigenvectors=False)[0]
+    return float(value) * 1.01
+
+
+@REWEIGHTERS.register("kmm")
+class KMM(BaseReweighter):
+    """Kernel mean matching with an exact QP for small sources and a low-rank fast path.
+
+    Parameters
+    ----------
+    B : float, default=1000.0
+        Upper bound on each weight (before normalisation to mean 1).
+    epsilon : float, optional
+        Allowed relative deviation of ``sum(beta)`` from ``n_source``. ``None`` uses
+        ``(sqrt(n_source) - 1) / sqrt(n_source)`` (Huang et al., 2007).
+    reg : float, default=1e-2
+        Ridge penalty ``reg / (2 n_source) * ||beta - 1||^2`` added to the QP. The
+        empirical KMM objective is nearly flat along the kernel's small eigen-directions,
+        so the unpenalised optimum chases sampling noise (rank correlation with the true
+        ratio fell from 0.84 to 0.69 at ``reg=1e-3`` on a Gaussian shift with 600 rows);
+        the penalty shrinks towards uniform weights, makes the solution unique and lets the
+        low-rank fast path track the exact one. ``reg=0`` is the original KMM.
+    gamma : float, optional
+        Width of the Gaussian kernel ``exp(-gamma ||x - z||^2)`` on the standardised
+        features. ``None`` uses the median heuristic on the pooled rows.
+    solver : {"auto", "exact", "nystroem", "rff"}, default="auto"
+        ``"exact"`` uses the full kernel matrix (memory ``8 n_source^2`` bytes);
+        ``"nystroem"`` / ``"rff"`` a rank-``n_components`` approximation. ``"auto"`` is
+        exact up to ``max_exact`` source rows, Nyström above.
+    max_exact : int, default=3000
+    n_components : int, default=300
+        Landmarks (Nyström) or random features (RFF) of the fast path.
+    standardize : bool, default=True
+        Scale features to zero mean and unit variance on the pooled rows first, so one
+        large-valued column (a price, a salary) does not decide the kernel alone.
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+        Solver stops when no weight (on the scale where the mean weight is 1) moves by
+        more than ``tol`` in one step.
+    power : float in [0, 1], default=1.0
+        Flattening exponent (see ``BaseReweighter``).
+    clip : float > 1, optional
+        Largest weight as a multiple of the mean weight.
+    random_state : int, default=0
+        Seed for the landmarks / random features and the width subsample.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_source,)
+        Mean-1 weights of the fitted source rows (the QP solution, rescaled).
+    beta_ : ndarray of shape (n_source,)
+        The raw QP solution.
+    gamma_ : float
+    solver_ : str
+        Solver used.
+    n_iter_ : int
+    objective_ : float
+        Squared MMD between the weighted source and the target under the kernel the solver
+        used (the low-rank one on the fast path).
+
+    Notes
+    -----
+    KMM defines weights only at the fitted source rows. ``compute_weights`` returns them
+    exactly for those rows and extends them to new rows by Nadaraya-Watson smoothing of
+    ``beta_`` with the same kernel (over at most 2,000 fitted rows).
+
+    References
+    ----------
+    Huang, J., Smola, A., Gretton, A., Borgwardt, K., Schölkopf, B. (2007). Correcting
+    sample selection bias by unlabeled data. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(size=(100, 2)), rng.normal(size=(50, 2)) + 1]
+    >>> is_target = np.r_[np.zeros(100), np.ones(50)]
+    >>> kmm = KMM().fit(X, is_target)
+    >>> kmm.solver_, kmm.weights_.shape
+    ('exact', (100,))
+    """
+
+    def __init__(
+        self,
+        *,
+        B: float = 1000.0,
+        epsilon: float | None = None,
+        reg: float = 1e-2,
+        gamma: float | None = None,
+        solver: Literal["auto", "exact", "nystroem", "rff"] = "auto",
+        max_exact: int = 3000,
+        n_components: int = 300,
+        standardize: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        power: float = 1.0,
+        clip: float | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.B = B
+        self.epsilon = epsilon
+        self.reg = reg
+        self.gamma = gamma
+        self.solver = solver
+        self.max_exact = max_exact
+        self.n_components = n_components
+        self.standardize = standardize
+        self.max_iter = max_iter
+        self.tol = tol
+        self.power = power
+        self.clip = clip
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        check_param("KMM", "reg", self.reg, "a float >= 0",
+                    lambda v: isinstance(v, numbers.Real) and v >= 0)
+        check_param("KMM", "B", self.B, "a float > 1",
+                    lambda v: isinstance(v, numbers.Real) and v > 1)
+        if self.epsilon is not None:
+            check_param("KMM", "epsilon", self.epsilon, "None or a float in [0, 1)",
+                        lambda v: isinstance(v, numbers.Real) and 0 <= v < 1)
+        if self.gamma is not None:
+            check_param("KMM", "gamma", self.gamma, "None or a float > 0",
+                        lambda v: isinstance(v, numbers.Real) and v > 0)
+        check_choice("KMM", "solver", self.solver, ("auto", "exact", "nystroem", "rff"))
+        for name in ("max_exact", "n_components", "max_iter"):
+            check_param("KMM", name, getattr(self, name), "an int >= 1",
+                        lambda v: isinstance(v, numbers.Integral) and v >= 1)
+        check_param("KMM", "tol", self.tol, "a float > 0",
+                    lambda v: isinstance(v, numbers.Real) and v > 0)
+
+    def _fit_ratio(self, X_source: np.ndarray, X_target: np.ndarray) -> None:
+        self._check_params()
+        self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize)
+        self.scaler_.partial_fit(X_source).partial_fit(X_target)
+        Xs, Xt = self.scaler_.transform(X_source), self.scaler_.transform(X_target)
+        seed = int(self.random_state)
+        rng = np.random.default_rng(seed)
+        if self.gamma is None:
+            pool = np.concatenate([Xs[rng.choice(len(Xs), min(len(Xs), 500), replace=False)],
+                                   Xt[rng.choice(len(Xt), min(len(Xt), 500), replace=False)]])
+            self.gamma_ = median_gamma(pool, seed=seed)
+        else:
+            self.gamma_ = float(self.gamma)
+        n, n_t = len(Xs), len(Xt)
+        epsilon = (np.sqrt(n) - 1) / np.sqrt(n) if self.epsilon is None else self.epsilon
+        lo, hi = n * (1 - epsilon), n * (1 + epsilon)
+        reg = float(self.reg)
+        solver = self.solver
+        if solver == "auto":
+            solver = "exact" if n <= self.max_exact else "nystroem"
+        self.solver_ = solver
+        if solver == "exact":
+            K = rbf_kernel(Xs, Xs, self.gamma_)
+            kappa = kernel_row_sums(Xs, Xt, self.gamma_) / n_t
+            target_norm = None
+
+            def gradient(beta: np.ndarray) -> np.ndarray:
+                return (K @ beta / n - kappa) / n + reg * (beta - 1.0) / n
+
+            lipschitz = _largest_eigenvalue(K) / n**2 + reg / n
+        else:
+            if solver == "nystroem":
+                size = min(int(self.n_components), n + n_t)
+                chosen = rng.choice(n + n_t, size=size, replace=False)
+                landmarks = np.concatenate([Xs[chosen[chosen < n]], Xt[chosen[chosen >= n] - n]])
+                projection = nystroem_projection(landmarks, self.gamma_)
+
+                def features(X: np.ndarray) -> np.ndarray:
+                    return nystroem_features(X, landmarks, projection, self.gamma_)
+            else:
+                def features(X: np.ndarray) -> np.ndarray:
+                    return random_fourier_features(X, self.gamma_, int(self.n_components), seed)
+            Phi = features(Xs)
+            target_sum = np.zeros(Phi.shape[1])
+            for start in range(0, n_t, 20_000):
+                target_sum += features(Xt[start:start + 20_000]).sum(axis=0, dtype=np.float64)
+            target_mean = (target_sum / n_t).astype(np.float32)
+            target_norm = float(target_mean @ target_mean)
+
+            def gradient(beta: np.ndarray) -> np.ndarray:
+                residual = Phi.T @ (beta / n).astype(np.float32) - target_mean
+                return (Phi @ residual).astype(np.float64) / n + reg * (beta - 1.0) / n
+
+            gram = LinearOperator((Phi.shape[1], Phi.shape[1]), dtype=np.float64,
+                                  matvec=lambda v: (Phi.T @ (Phi @ v.astype(np.float32)))
+                                  .astype(np.float64))
+            lipschitz = _largest_eigenvalue(gram) / n**2 + reg / n
+        beta, self.n_iter_, converged = solve_box_sum_qp(
+            gradient, lipschitz, n, upper=float(self.B), lo=lo, hi=hi,
+            max_iter=int(self.max_iter), tol=float(self.tol),
+        )
+        if not converged:
+            warnings.warn(
+                f"KMM: the QP solver stopped after max_iter={self.max_iter} iterations "
+                "before converging; raise max_iter or tol.",
+                TransferWarning,
+                stacklevel=4,
+            )
+        if target_norm is None:
+            mean_target_kernel = float(kernel_row_sums(Xt[:2000], Xt, self.gamma_).mean()) / n_t
+            self.objective_ = float(beta @ (K @ beta) / n**2 - 2 * kappa @ beta / n
+                                    + mean_target_kernel)
+        else:
+            embedding = Phi.T @ (beta / n).astype(np.float32) - target_mean
+            self.objective_ = float(embedding @ embedding)
+        self.beta_ = beta
+        self._row_index = {hash(row.tobytes()): i
+                           for i, row in enumerate(np.ascontiguousarray(X_source))}
+        centres = rng.choice(n, size=min(n, _MAX_SMOOTHING_CENTRES), replace=False)
+        self._centres, self._centre_beta = Xs[centres], beta[centres]
+
+    def _fitted_source_ratio(self, X_source: np.ndarray) -> np.ndarray:
+        return self.beta_
+
+    def _ratio(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        index = np.array([self._row_index.get(hash(row.tobytes()), -1) for row in X], dtype=int)
+        out = np.empty(len(X))
+        known = index >= 0
+        out[known] = self.beta_[index[known]]
+        if not known.all():
+            out[~known] = smooth_values(self.scaler_.transform(X[~known]), self._centres,
+                                        self._centre_beta, self.gamma_)
+        return out
