@@ -15,7 +15,7 @@ from transferkit import TransferkitError, __version__
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("baseline", "datasets")
+COMMANDS: tuple[str, ...] = ("baseline", "datasets", "gap", "run")
 
 
 def build_parser() -> argparse.ArgumentParser:

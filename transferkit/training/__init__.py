@@ -55,6 +55,7 @@ from transferkit.training._checkpoint import (
 )
 from transferkit.training._config import TrainConfig
 from transferkit.training._data import as_dataset, domain_dataset
+from transferkit.training._distributed import resolve_device
 from transferkit.training._hooks import (
     Batch,
     Callback,
@@ -79,5 +80,6 @@ __all__ = [
     "latest_checkpoint",
     "load_checkpoint",
     "load_weights",
+    "resolve_device",
     "save_weights",
 ]

@@ -41,7 +41,7 @@ def resolve_device(device: str, local_rank: int = 0) -> torch.device:
     resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            f"TrainConfig(device={device!r}) asks for CUDA but no CUDA device is available; "
+            f"device={device!r} asks for CUDA but no CUDA device is available; "
             "use device='auto' or 'cpu'."
         )
     if resolved.type == "cuda" and resolved.index is None:
