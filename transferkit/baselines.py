@@ -31,7 +31,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from transferkit._io import atomic_write_text
 from transferkit._validation import check_choice, check_param
 from transferkit.domain import Domain
-from transferkit.evaluation import bootstrap_scores
+from transferkit.evaluation import bootstrap_scores, flat_scores
 from transferkit.exceptions import DomainMismatchError
 from transferkit.harmonize import Harmonizer
 
@@ -218,12 +218,7 @@ def compare_baselines(
         else:
             table = bootstrap_scores(test_h.y, estimator.predict(test_h.X),
                                      n_resamples=n_resamples, seed=seed)
-        row: dict[str, float] = {}
-        for metric, values in table.iterrows():
-            row[metric] = values["value"]
-            row[f"{metric}_low"] = values["low"]
-            row[f"{metric}_high"] = values["high"]
-        rows[name] = row
+        rows[name] = flat_scores(table)
     primary = ("roc_auc" if source.task == "binary" else "accuracy") if classification else "mae"
     return BaselineComparison(
         table=pd.DataFrame.from_dict(rows, orient="index"),

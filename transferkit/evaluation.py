@@ -31,6 +31,7 @@ __all__ = [
     "bootstrap_scores",
     "bootstrap_weights",
     "classification_scores",
+    "flat_scores",
     "regression_scores",
     "resampled_scores",
 ]
@@ -207,6 +208,21 @@ def _weighted_auc(positive: np.ndarray, score: np.ndarray, W: np.ndarray) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         auc = (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
     return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
+
+
+def flat_scores(table: pd.DataFrame) -> dict[str, float]:
+    """One row of a ``bootstrap_scores`` table: ``{metric, metric_low, metric_high, ...}``.
+
+    >>> import pandas as pd
+    >>> flat_scores(pd.DataFrame({"value": [0.9], "low": [0.8], "high": [1.0]}, index=["acc"]))
+    {'acc': 0.9, 'acc_low': 0.8, 'acc_high': 1.0}
+    """
+    row: dict[str, float] = {}
+    for metric, values in table.iterrows():
+        row[metric] = float(values["value"])
+        row[f"{metric}_low"] = float(values["low"])
+        row[f"{metric}_high"] = float(values["high"])
+    return row
 
 
 def bootstrap_scores(

@@ -31,7 +31,7 @@ from transferkit.baselines import make_model
 from transferkit.datasets import load_dataset
 from transferkit.detect import NegativeTransferGuard, select_model
 from transferkit.domain import Domain
-from transferkit.evaluation import bootstrap_scores
+from transferkit.evaluation import bootstrap_scores, flat_scores
 from transferkit.exceptions import DomainMismatchError, RecipeError, TransferWarning
 from transferkit.gap import gap_report
 from transferkit.harmonize import Harmonizer
@@ -275,15 +275,9 @@ def _candidate_scores(candidates: dict[str, Any], test: Domain, guard: Any,
                       seed: int) -> pd.DataFrame:
     """Held-out target scores of every candidate: shown for insight, never used to choose."""
     rows = {}
-    classes = None
     for name, model in candidates.items():
-        proba = model.predict_proba(test.X)
-        classes = list(model.classes_)
-        table = bootstrap_scores(test.y, proba, classes=classes,
+        table = bootstrap_scores(test.y, model.predict_proba(test.X),
+                                 classes=list(model.classes_),
                                  n_resamples=min(int(guard.n_resamples), 500), seed=seed)
-        rows[name] = {
-            **table["value"].to_dict(),
-            **{f"{m}_low": v for m, v in table["low"].items()},
-            **{f"{m}_high": v for m, v in table["high"].items()},
-        }
+        rows[name] = flat_scores(table)
     return pd.DataFrame.from_dict(rows, orient="index")

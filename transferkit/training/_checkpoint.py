@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save, save_file
 
-from transferkit._io import atomic_write_text
+from transferkit._io import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "latest_checkpoint",
@@ -50,17 +50,7 @@ def save_weights(path: str | os.PathLike[str], state_dict: Mapping[str, torch.Te
     >>> load_weights(path)["w"].tolist()
     [1.0, 1.0]
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".safetensors")
-    os.close(fd)
-    try:
-        save_file(_cpu_tensors(state_dict), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, save(_cpu_tensors(state_dict)))
 
 
 def load_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
