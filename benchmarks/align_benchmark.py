@@ -64,7 +64,8 @@ def zscore(X_source: np.ndarray, X_target: np.ndarray) -> tuple[np.ndarray, np.n
 def run_ours(method: str, source, target, seed: int, epochs: int) -> float:
     config = TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR, weight_decay=WEIGHT_DECAY,
                          seed=seed, progress=False)
-    model = ALIGNERS.get(method)(hidden_sizes=(HIDDEN,), dropout=DROPOUT, config=config)
+    name = "nn_source_only" if method == "source_only" else method
+    model = ALIGNERS.get(name)(hidden_sizes=(HIDDEN,), dropout=DROPOUT, config=config)
     model.fit(source, target.hide_labels(0))  # the target labels never reach fit
     return model.score(target)
 

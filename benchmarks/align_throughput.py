@@ -56,7 +56,8 @@ def measure(method: str, source: Domain, target: Domain, *, device: str, batch_s
     clock = Clock(warmup)
     config = TrainConfig(epochs=1, steps_per_epoch=steps + warmup, batch_size=batch_size,
                          device=device, progress=False, seed=0)
-    model = ALIGNERS.get(method)(hidden_sizes=(256,), dropout=0.2, config=config,
+    name = "nn_source_only" if method == "source_only" else method
+    model = ALIGNERS.get(name)(hidden_sizes=(256,), dropout=0.2, config=config,
                                  callbacks=[clock])
     model.fit(source, target)
     if device.startswith("cuda"):

@@ -1,4 +1,4 @@
-"""Every recipe under recipes/ runs end to end on a slice; recipe files are validated."""
+"""Every bundled recipe runs end to end on a slice; recipe files are validated; a run\nfolder holds one run and a model that `transferkit predict` serves."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from transferkit import DataNotFoundError, RecipeError
-from transferkit.align import ALIGNERS
 from transferkit.cli.main import main
-from transferkit.recipes import Recipe, load_market, load_recipe, run_recipe
+from transferkit.pipeline import METHODS
+from transferkit.recipes import Recipe, bundled_recipes, load_market, load_recipe, run_recipe
 
-RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.yaml"))
+RECIPES = list(bundled_recipes().values())
 
 
 def _quick(recipe: Recipe) -> Recipe:
     """The same recipe on a few hundred rows, two epochs, few resamples."""
     aligners = {m: {"train": {"epochs": 2}} for m in recipe.methods
-                if m in ALIGNERS and m != "source_only" or m == "nn_source_only"}
+                if METHODS.get(m).family == "align"}
     params = {m: {**recipe.method_params.get(m, {}), **aligners.get(m, {})}
               for m in recipe.methods if m in aligners or m in recipe.method_params}
     return dataclasses.replace(
@@ -39,20 +39,21 @@ def test_recipe_runs_on_a_slice(path, tmp_path):
         load_market(recipe.target)
     except DataNotFoundError as exc:
         pytest.skip(f"data for {path.name} not available: {exc}")
-    result = run_recipe(recipe, out_dir=tmp_path, progress=False)
+    result = run_recipe(recipe, out_dir=tmp_path / "run", progress=False)
     assert result.chosen_method in recipe.methods
     assert result.verdict.verdict in ("positive", "negative", "inconclusive")
     assert result.served in (result.chosen_method, "source_only", "target_only")
     assert result.fell_back == (result.served != result.chosen_method)
-    saved = json.loads((tmp_path / "result.json").read_text())
+    saved = json.loads((tmp_path / "run" / "result.json").read_text())
     assert saved["served"] == result.served
-    page = (tmp_path / "report.html").read_text()
+    assert (tmp_path / "run" / "model" / "MODEL_CARD.md").is_file()
+    page = (tmp_path / "run" / "report.html").read_text()
     assert "Verdict" in page and result.target in page
     assert set(result.candidate_scores.index) == set(recipe.methods)
 
 
 def test_cli_run_writes_report(tmp_path, capsys):
-    recipe = _quick(load_recipe(RECIPES[-1].parent / "stackoverflow_us_to_canada.yaml"))
+    recipe = _quick(load_recipe("stackoverflow_us_to_canada"))
     recipe = dataclasses.replace(recipe, methods=("source_only", "discriminative"),
                                  method_params={}, gap=False)
     path = tmp_path / "recipe.yaml"
@@ -92,7 +93,8 @@ def test_unknown_method_and_market_are_named(tmp_path):
     with pytest.raises(RecipeError, match="Did you mean 'kmm'"):
         run_recipe(recipe, save=False, progress=False)
     wrong_market = dataclasses.replace(
-        recipe, target=dataclasses.replace(recipe.target, market="Japan"))
+        recipe, methods=("kmm",),
+        target=dataclasses.replace(recipe.target, market="Japan"))
     with pytest.raises(RecipeError, match="no market 'Japan'"):
         run_recipe(wrong_market, save=False, progress=False)
 
@@ -110,3 +112,112 @@ def test_csv_markets_and_regression_is_refused(tmp_path):
     assert load_market(recipe.target).n_samples == 757
     with pytest.raises(RecipeError, match="regression"):
         run_recipe(recipe, save=False, progress=False)
+
+
+def _small_recipe(tmp_path: Path) -> Path:
+    recipe = _quick(load_recipe("stackoverflow_us_to_canada"))
+    recipe = dataclasses.replace(recipe, methods=("source_only", "discriminative"),
+                                 method_params={}, gap=False)
+    path = tmp_path / "recipe.yaml"
+    path.write_text(json.dumps(dataclasses.asdict(recipe)))
+    return path
+
+
+def test_run_folder_is_never_overwritten_without_asking(tmp_path):
+    recipe = load_recipe(_small_recipe(tmp_path))
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "report.md").write_text("my own notes")
+    with pytest.raises(RecipeError, match="already exists.*overwrite"):
+        run_recipe(recipe, out_dir=folder, progress=False)
+    assert (folder / "report.md").read_text() == "my own notes"
+    assert main(["run", str(tmp_path / "recipe.yaml"), "--out", str(folder), "--quiet"]) == 2
+    assert (folder / "report.md").read_text() == "my own notes"
+    run_recipe(recipe, out_dir=folder, overwrite=True, progress=False)
+    assert (folder / "report.md").read_text() != "my own notes"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_predict_in_a_fresh_process_reproduces_the_run(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from transferkit.recipes import steps
+
+    path = _small_recipe(tmp_path)
+    recipe = load_recipe(path)
+    result = run_recipe(recipe, out_dir=tmp_path / "run", progress=False)
+    parts = steps.split_markets(recipe, *steps.load_markets(recipe))
+    rows = parts.target_test.frame.drop(columns=[parts.target_test.schema.label])
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    expected = result.pipeline.predict_frame(parts.target_test)
+    code = ("import sys; from transferkit.cli.main import main; sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", code, "predict", str(tmp_path / "run"),
+                           str(tmp_path / "rows.csv"), "--out", str(tmp_path / "p.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    served = pd.read_csv(tmp_path / "p.csv")
+    assert (served["prediction"].to_numpy() == expected["prediction"].to_numpy()).all()
+    proba = [c for c in expected.columns if c.startswith("proba_")]
+    assert (served[proba].to_numpy() == expected[proba].to_numpy()).all()
+    again = subprocess.run([sys.executable, "-c", code, "predict", str(tmp_path / "run"),
+                            str(tmp_path / "rows.csv"), "--out", str(tmp_path / "p.csv")],
+                           capture_output=True, text=True)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_predict_cli_names_bad_rows_and_bad_model_folders(tmp_path, capsys):
+    path = _small_recipe(tmp_path)
+    run_recipe(load_recipe(path), out_dir=tmp_path / "run", progress=False)
+    (tmp_path / "rows.csv").write_text("Salary,YearsCodedJob\n1.0,2\n")
+    assert main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    assert "lack columns" in capsys.readouterr().err
+    (tmp_path / "empty.csv").write_text("")
+    assert main(["predict", str(tmp_path / "run"), str(tmp_path / "empty.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    assert "empty.csv" in capsys.readouterr().err
+    (tmp_path / "run" / "model" / "method.skops").write_bytes(b"junk")
+    assert main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    assert "method.skops" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_validate_list_and_init_commands(tmp_path, capsys):
+    assert main(["validate", "stackoverflow_us_to_canada"]) == 0
+    assert ": ok" in capsys.readouterr().out
+    (tmp_path / "bad.yaml").write_text(
+        "name: x\nsource: {dataset: stackoverflow, market: United States}\n"
+        "target: {dataset: stackoverflow, market: Canada}\nmethods: [kmn]\n")
+    assert main(["validate", str(tmp_path / "bad.yaml")]) == 2
+    assert "line 4" in capsys.readouterr().err
+    assert main(["list", "methods"]) == 0
+    assert "target_only" in capsys.readouterr().out
+    assert main(["list", "recipes"]) == 0
+    assert "stackoverflow_us_to_canada" in capsys.readouterr().out
+
+    from transferkit.datasets import stackoverflow_frame
+
+    frame = stackoverflow_frame()
+    frame[frame.Country == "Germany"].to_csv(tmp_path / "de.csv", index=False)
+    frame[frame.Country == "India"].to_csv(tmp_path / "in.csv", index=False)
+    out = tmp_path / "starter.yaml"
+    assert main(["init", "--source", str(tmp_path / "de.csv"), "--target",
+                 str(tmp_path / "in.csv"), "--label", "Remote", "--out", str(out)]) == 0
+    assert main(["validate", str(out)]) == 0
+    assert main(["init", "--source", str(tmp_path / "de.csv"), "--target",
+                 str(tmp_path / "in.csv"), "--label", "Remote", "--out", str(out)]) == 2
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
+    import transferkit.cli.validate as command
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "validate", interrupted)
+    assert main(["validate", "stackoverflow_us_to_canada"]) == 130
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -1,5 +1,8 @@
 """transferkit: move a model that works in one market to another market.
 
+The names below are imported on first use, so ``import transferkit`` (and the
+``transferkit`` command's ``--help``) stays fast.
+
 Examples
 --------
 >>> import numpy as np, transferkit as tk
@@ -10,7 +13,9 @@ Examples
 
 from __future__ import annotations
 
-from transferkit.domain import Domain, Metadata, stack
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from transferkit.exceptions import (
     DataNotFoundError,
     DomainMismatchError,
@@ -18,10 +23,25 @@ from transferkit.exceptions import (
     TransferkitError,
     TransferWarning,
 )
-from transferkit.harmonize import HarmonizedPair, Harmonizer, harmonize
-from transferkit.schema import Schema
+
+if TYPE_CHECKING:
+    from transferkit.domain import Domain, Metadata, stack
+    from transferkit.harmonize import HarmonizedPair, Harmonizer, harmonize
+    from transferkit.pipeline import TransferPipeline
+    from transferkit.schema import Schema
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "Domain": "transferkit.domain",
+    "Metadata": "transferkit.domain",
+    "stack": "transferkit.domain",
+    "HarmonizedPair": "transferkit.harmonize",
+    "Harmonizer": "transferkit.harmonize",
+    "harmonize": "transferkit.harmonize",
+    "Schema": "transferkit.schema",
+    "TransferPipeline": "transferkit.pipeline",
+}
 
 __all__ = [
     "DataNotFoundError",
@@ -32,9 +52,22 @@ __all__ = [
     "Metadata",
     "RecipeError",
     "Schema",
+    "TransferPipeline",
     "TransferWarning",
     "TransferkitError",
     "__version__",
     "harmonize",
     "stack",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'transferkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

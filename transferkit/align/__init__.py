@@ -21,7 +21,7 @@ Examples
 >>> model.fit(us, jp).predict(jp).shape
 (50,)
 >>> ALIGNERS.names()
-['cdan', 'cdan_e', 'dann', 'deep_coral', 'mmd', 'source_only']
+['cdan', 'cdan_e', 'dann', 'deep_coral', 'mmd', 'nn_source_only']
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ class _Aligner(BaseEstimator):
         """
         self._check_params()
         owner = type(self).__name__
-        config = self.config if self.config is not None else default_config()
+        config = self._config()
         source = _as_domain(source, "source")
         if source.schema.label is None or source.n_labeled == 0:
             raise ValueError(
@@ -169,13 +169,109 @@ class _Aligner(BaseEstimator):
         if validation is not None:
             validation = _as_domain(validation, "validation").labeled()
             data_validation = self._dataset(validation, self._numeric(validation), labels=True)
-        self._weights = {name: weight for name, (_, weight) in self._losses.items()}
+        self.loss_weights_ = {name: weight for name, (_, weight) in self.losses_.items()}
         self.trainer_ = Trainer(self.network_, self._step, config=config,
                                 eval_step=self._eval_step,
                                 callbacks=list(self.callbacks or ()))
         self.trainer_.fit(data_source, data_target, validation=data_validation)
         self.history_ = self.trainer_.history_
         return self
+
+    def _config(self) -> TrainConfig:
+        """The training settings: ``config`` (or the default budget) seeded by random_state."""
+        config = self.config if self.config is not None else default_config()
+        if self.random_state is not None:
+            check_param(type(self).__name__, "random_state", self.random_state,
+                        "None or an int >= 0", lambda v: int(v) == v and v >= 0)
+            config = config.replace(seed=int(self.random_state))
+        return config
+
+    # ------------------------------------------------------------------ persistence
+    def export_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """JSON-able settings and fitted facts, and the network's tensors (no pickle).
+
+        ``type(self).from_state(*model.export_state())`` rebuilds a model that predicts
+        identically. Custom ``feature_extractor`` / ``classifier`` / ``discriminator``
+        modules cannot be described without pickle, so they are refused.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from transferkit import Domain
+        >>> from transferkit.training import TrainConfig
+        >>> X = np.random.default_rng(0).normal(size=(40, 3))
+        >>> source = Domain.from_arrays(X, (X[:, 0] > 0).astype(int))
+        >>> model = SourceOnly(hidden_sizes=(4,), config=TrainConfig(epochs=1, progress=False))
+        >>> model = model.fit(source)
+        >>> copy = SourceOnly.from_state(*model.export_state())
+        >>> bool(np.allclose(copy.predict_proba(X), model.predict_proba(X)))
+        True
+        """
+        check_is_fitted(self, "network_")
+        params = self.get_params(deep=False)
+        custom = [k for k in ("feature_extractor", "classifier", "discriminator")
+                  if params.get(k) is not None]
+        if custom or params.get("callbacks"):
+            raise TypeError(
+                f"{type(self).__name__} with custom {custom or ['callbacks']} cannot be saved "
+                "without pickle; use the built-in networks (hidden_sizes=...) to save it, or "
+                "save network_.state_dict() yourself."
+            )
+        params.pop("callbacks", None)
+        for key in ("feature_extractor", "classifier", "discriminator"):
+            params.pop(key, None)
+        params["config"] = None if self.config is None else self.config.to_dict()
+        for key in ("hidden_sizes", "discriminator_hidden"):
+            if key in params:
+                params[key] = [int(v) for v in params[key]]
+        fitted = {
+            "task": self.task_,
+            "classes": None if self.classes_ is None else self.classes_.tolist(),
+            "feature_shape": list(self.feature_shape_),
+            "history": self.history_,
+        }
+        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        if self.mean_ is not None:
+            tensors["input.mean"] = torch.from_numpy(self.mean_)
+            tensors["input.scale"] = torch.from_numpy(self.scale_)
+        return {"params": params, "fitted": fitted}, tensors
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+                   ) -> _Aligner:
+        """A fitted model from ``export_state()``'s output, ready to predict."""
+        params = dict(state["params"])
+        if params.get("config") is not None:
+            params["config"] = TrainConfig.from_dict(params["config"])
+        model = cls(**params)
+        model._check_params()
+        fitted = state["fitted"]
+        model.task_ = fitted["task"]
+        classes = fitted["classes"]
+        model.classes_ = None if classes is None else np.asarray(classes)
+        model.feature_shape_ = tuple(int(v) for v in fitted["feature_shape"])
+        model.n_features_in_ = int(np.prod(model.feature_shape_))
+        model.history_ = list(fitted.get("history") or [])
+        model.mean_ = model.scale_ = None
+        if "input.mean" in tensors:
+            model.mean_ = tensors["input.mean"].numpy().astype(np.float32)
+            model.scale_ = tensors["input.scale"].numpy().astype(np.float32)
+        n_outputs = len(model.classes_) if model.classes_ is not None else 1
+        probe = np.zeros((2, *model.feature_shape_), dtype=np.float32)
+        with torch.random.fork_rng(devices=[]):
+            model.network_ = model._build(probe, n_outputs)
+        weights = {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")}
+        try:
+            model.network_.load_state_dict(weights)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"{cls.__name__}: the saved weights do not fit the network its settings "
+                f"describe ({exc}); the model folder is inconsistent."
+            ) from exc
+        model.loss_weights_ = {name: weight for name, (_, weight) in model.losses_.items()}
+        model.trainer_ = Trainer(model.network_, model._step, config=model._config(),
+                                 eval_step=model._eval_step).ready()
+        return model
 
     def _numeric(self, domain: Domain) -> np.ndarray:
         X = domain.X
@@ -237,10 +333,10 @@ class _Aligner(BaseEstimator):
         features_dim = probe.shape[1]
         classifier = (copy.deepcopy(self.classifier) if self.classifier is not None
                       else nn.Linear(features_dim, n_outputs))
-        self._losses = {**self._alignment(features_dim, n_outputs), **self._extra()}
+        self.losses_ = {**self._alignment(features_dim, n_outputs), **self._extra()}
         self.features_dim_ = int(features_dim)
         return AlignmentNetwork(extractor, classifier,
-                                {name: module for name, (module, _) in self._losses.items()})
+                                {name: module for name, (module, _) in self.losses_.items()})
 
     # ------------------------------------------------------------------ steps
     def _task_loss(self, logits: torch.Tensor, tensors: Sequence[torch.Tensor]
@@ -264,14 +360,14 @@ class _Aligner(BaseEstimator):
 
     def _step(self, model: nn.Module, batch: Batch, context: StepContext) -> StepOutput:
         x_source = batch.source[0]
-        if self._losses and batch.target is not None:
+        if self.losses_ and batch.target is not None:
             logits, losses = model(x_source, batch.target[0], coeff=self._coeff(context))
         else:
             logits, losses = model(x_source), {}
         loss, metrics = self._task_loss(logits, batch.source)
         metrics["task_loss"] = loss.detach()
         for name, value in losses.items():
-            loss = loss + self._weights[name] * value
+            loss = loss + self.loss_weights_[name] * value
             metrics[name] = value.detach()
             accuracy = getattr(self.network_.alignment[name], "domain_accuracy", None)
             if accuracy is not None:
@@ -337,7 +433,16 @@ class _Aligner(BaseEstimator):
         return 1.0 - residual / total if total > 0 else float("nan")
 
 
-_COMMON_DOC = """
+
+@ALIGNERS.register("nn_source_only")
+class SourceOnly(_Aligner):
+    """Baseline: the same network and trainer with no alignment loss.
+
+    It draws the same paired batches as the aligners (the target rows are not used), so
+    its steps and budget match theirs exactly.
+
+    Parameters
+    ----------
     feature_extractor : nn.Module, optional
         Rows -> features; copied at fit. Default: a ReLU MLP with ``hidden_sizes``.
     classifier : nn.Module, optional
@@ -351,18 +456,10 @@ _COMMON_DOC = """
     standardize : bool, default=True
         Scale 2-D features by the mean/std of source and target rows pooled.
     callbacks : sequence of Callback, optional
-        Trainer hooks (logging, custom stopping), see :class:`~transferkit.training.Callback`."""
-
-
-@ALIGNERS.register("source_only")
-class SourceOnly(_Aligner):
-    """Baseline: the same network and trainer with no alignment loss.
-
-    It draws the same paired batches as the aligners (the target rows are not used), so
-    its steps and budget match theirs exactly.
-
-    Parameters
-    ----------""" + _COMMON_DOC + """
+        Trainer hooks (logging, custom stopping), see :class:`~transferkit.training.Callback`.
+    random_state : int, optional
+        Seeds initialisation, dropout and batch order. It overrides ``config.seed`` and
+        nothing else: the training budget stays the default (or ``config``'s).
 
     Attributes
     ----------
@@ -391,7 +488,8 @@ class SourceOnly(_Aligner):
                  classifier: nn.Module | None = None, *, hidden_sizes: Sequence[int] = (256,),
                  dropout: float = 0.2, config: TrainConfig | None = None,
                  standardize: bool = True,
-                 callbacks: Sequence[Callback] | None = None) -> None:
+                 callbacks: Sequence[Callback] | None = None,
+                 random_state: int | None = None) -> None:
         self.feature_extractor = feature_extractor
         self.classifier = classifier
         self.hidden_sizes = hidden_sizes
@@ -399,6 +497,7 @@ class SourceOnly(_Aligner):
         self.config = config
         self.standardize = standardize
         self.callbacks = callbacks
+        self.random_state = random_state
 
 
 class _Adversarial(_Aligner):
@@ -421,7 +520,30 @@ class _Adversarial(_Aligner):
         return DomainDiscriminator(in_features, self.discriminator_hidden, dropout=self.dropout)
 
 
-_ADVERSARIAL_DOC = """
+
+@ALIGNERS.register("dann")
+class DANN(_Adversarial):
+    """Domain-adversarial neural network: features the discriminator cannot place.
+
+    Parameters
+    ----------
+    feature_extractor : nn.Module, optional
+        Rows -> features; copied at fit. Default: a ReLU MLP with ``hidden_sizes``.
+    classifier : nn.Module, optional
+        Features -> logits; default a linear layer.
+    hidden_sizes : sequence of int, default=(256,)
+        Hidden widths of the default MLP extractor (the last is the feature width).
+    dropout : float, default=0.2
+    config : TrainConfig, optional
+        Training settings; default ``TrainConfig(epochs=20, batch_size=64, lr=1e-3,
+        weight_decay=1e-4)``.
+    standardize : bool, default=True
+        Scale 2-D features by the mean/std of source and target rows pooled.
+    callbacks : sequence of Callback, optional
+        Trainer hooks (logging, custom stopping), see :class:`~transferkit.training.Callback`.
+    random_state : int, optional
+        Seeds initialisation, dropout and batch order. It overrides ``config.seed`` and
+        nothing else: the training budget stays the default (or ``config``'s).
     trade_off : float, default=1.0
         Final strength of the reversed gradient; it ramps up as
         ``trade_off * (2 / (1 + exp(-gamma p)) - 1)`` with training progress ``p``.
@@ -431,15 +553,7 @@ _ADVERSARIAL_DOC = """
         ``discriminator_hidden`` units.
     discriminator_hidden : sequence of int, default=(256,)
     extra_alignment : mapping, optional
-        Extra alignment losses and their weights, e.g. ``{"mmd": 0.5, "coral": 1.0}``."""
-
-
-@ALIGNERS.register("dann")
-class DANN(_Adversarial):
-    """Domain-adversarial neural network: features the discriminator cannot place.
-
-    Parameters
-    ----------""" + _COMMON_DOC + _ADVERSARIAL_DOC + """
+        Extra alignment losses and their weights, e.g. ``{"mmd": 0.5, "coral": 1.0}``.
 
     Attributes
     ----------
@@ -472,6 +586,7 @@ class DANN(_Adversarial):
                  classifier: nn.Module | None = None, *, hidden_sizes: Sequence[int] = (256,),
                  dropout: float = 0.2, config: TrainConfig | None = None,
                  standardize: bool = True, callbacks: Sequence[Callback] | None = None,
+                 random_state: int | None = None,
                  trade_off: float = 1.0, gamma: float = 10.0,
                  discriminator: nn.Module | None = None,
                  discriminator_hidden: Sequence[int] = (256,),
@@ -483,6 +598,7 @@ class DANN(_Adversarial):
         self.config = config
         self.standardize = standardize
         self.callbacks = callbacks
+        self.random_state = random_state
         self.trade_off = trade_off
         self.gamma = gamma
         self.discriminator = discriminator
@@ -498,7 +614,34 @@ class CDAN(_Adversarial):
     """Conditional domain-adversarial network: aligns features jointly with predictions.
 
     Parameters
-    ----------""" + _COMMON_DOC + _ADVERSARIAL_DOC + """
+    ----------
+    feature_extractor : nn.Module, optional
+        Rows -> features; copied at fit. Default: a ReLU MLP with ``hidden_sizes``.
+    classifier : nn.Module, optional
+        Features -> logits; default a linear layer.
+    hidden_sizes : sequence of int, default=(256,)
+        Hidden widths of the default MLP extractor (the last is the feature width).
+    dropout : float, default=0.2
+    config : TrainConfig, optional
+        Training settings; default ``TrainConfig(epochs=20, batch_size=64, lr=1e-3,
+        weight_decay=1e-4)``.
+    standardize : bool, default=True
+        Scale 2-D features by the mean/std of source and target rows pooled.
+    callbacks : sequence of Callback, optional
+        Trainer hooks (logging, custom stopping), see :class:`~transferkit.training.Callback`.
+    random_state : int, optional
+        Seeds initialisation, dropout and batch order. It overrides ``config.seed`` and
+        nothing else: the training budget stays the default (or ``config``'s).
+    trade_off : float, default=1.0
+        Final strength of the reversed gradient; it ramps up as
+        ``trade_off * (2 / (1 + exp(-gamma p)) - 1)`` with training progress ``p``.
+    gamma : float, default=10.0
+    discriminator : nn.Module, optional
+        Domain discriminator (one logit per row); default an MLP with
+        ``discriminator_hidden`` units.
+    discriminator_hidden : sequence of int, default=(256,)
+    extra_alignment : mapping, optional
+        Extra alignment losses and their weights, e.g. ``{"mmd": 0.5, "coral": 1.0}``.
     entropy_conditioning : bool, default=False
         CDAN+E: weight rows by prediction certainty ``1 + exp(-H(p))``.
     randomized : bool or None, default=None
@@ -536,6 +679,7 @@ class CDAN(_Adversarial):
                  classifier: nn.Module | None = None, *, hidden_sizes: Sequence[int] = (256,),
                  dropout: float = 0.2, config: TrainConfig | None = None,
                  standardize: bool = True, callbacks: Sequence[Callback] | None = None,
+                 random_state: int | None = None,
                  trade_off: float = 1.0, gamma: float = 10.0,
                  discriminator: nn.Module | None = None,
                  discriminator_hidden: Sequence[int] = (256,),
@@ -549,6 +693,7 @@ class CDAN(_Adversarial):
         self.config = config
         self.standardize = standardize
         self.callbacks = callbacks
+        self.random_state = random_state
         self.trade_off = trade_off
         self.gamma = gamma
         self.discriminator = discriminator
@@ -589,6 +734,7 @@ class CDANE(CDAN):
                  classifier: nn.Module | None = None, *, hidden_sizes: Sequence[int] = (256,),
                  dropout: float = 0.2, config: TrainConfig | None = None,
                  standardize: bool = True, callbacks: Sequence[Callback] | None = None,
+                 random_state: int | None = None,
                  trade_off: float = 1.0, gamma: float = 10.0,
                  discriminator: nn.Module | None = None,
                  discriminator_hidden: Sequence[int] = (256,),
@@ -597,7 +743,7 @@ class CDANE(CDAN):
                  randomized_dim: int = 1024) -> None:
         super().__init__(feature_extractor, classifier, hidden_sizes=hidden_sizes,
                          dropout=dropout, config=config, standardize=standardize,
-                         callbacks=callbacks,
+                         callbacks=callbacks, random_state=random_state,
                          trade_off=trade_off, gamma=gamma, discriminator=discriminator,
                          discriminator_hidden=discriminator_hidden,
                          extra_alignment=extra_alignment,
@@ -617,7 +763,24 @@ class DeepCORAL(_Discrepancy):
     """Deep CORAL: match the covariance of source and target features.
 
     Parameters
-    ----------""" + _COMMON_DOC + """
+    ----------
+    feature_extractor : nn.Module, optional
+        Rows -> features; copied at fit. Default: a ReLU MLP with ``hidden_sizes``.
+    classifier : nn.Module, optional
+        Features -> logits; default a linear layer.
+    hidden_sizes : sequence of int, default=(256,)
+        Hidden widths of the default MLP extractor (the last is the feature width).
+    dropout : float, default=0.2
+    config : TrainConfig, optional
+        Training settings; default ``TrainConfig(epochs=20, batch_size=64, lr=1e-3,
+        weight_decay=1e-4)``.
+    standardize : bool, default=True
+        Scale 2-D features by the mean/std of source and target rows pooled.
+    callbacks : sequence of Callback, optional
+        Trainer hooks (logging, custom stopping), see :class:`~transferkit.training.Callback`.
+    random_state : int, optional
+        Seeds initialisation, dropout and batch order. It overrides ``config.seed`` and
+        nothing else: the training budget stays the default (or ``config``'s).
     trade_off : float, default=1.0
         Weight of the CORAL loss.
     extra_alignment : mapping, optional
@@ -644,6 +807,7 @@ class DeepCORAL(_Discrepancy):
                  classifier: nn.Module | None = None, *, hidden_sizes: Sequence[int] = (256,),
                  dropout: float = 0.2, config: TrainConfig | None = None,
                  standardize: bool = True, callbacks: Sequence[Callback] | None = None,
+                 random_state: int | None = None,
                  trade_off: float = 1.0,
                  extra_alignment: Mapping[str, float] | None = None) -> None:
         self.feature_extractor = feature_extractor
@@ -653,6 +817,7 @@ class DeepCORAL(_Discrepancy):
         self.config = config
         self.standardize = standardize
         self.callbacks = callbacks
+        self.random_state = random_state
         self.trade_off = trade_off
         self.extra_alignment = extra_alignment
 
@@ -665,7 +830,24 @@ class MMD(_Discrepancy):
     """DAN-style alignment: minimise the multi-kernel MMD between the markets' features.
 
     Parameters
-    ----------""" + _COMMON_DOC + """
+    ----------
+    feature_extractor : nn.Module, optional
+        Rows -> features; copied at fit. Default: a ReLU MLP with ``hidden_sizes``.
+    classifier : nn.Module, optional
+        Features -> logits; default a linear layer.
+    hidden_sizes : sequence of int, default=(256,)
+        Hidden widths of the default MLP extractor (the last is the feature width).
+    dropout : float, default=0.2
+    config : TrainConfig, optional
+        Training settings; default ``TrainConfig(epochs=20, batch_size=64, lr=1e-3,
+        weight_decay=1e-4)``.
+    standardize : bool, default=True
+        Scale 2-D features by the mean/std of source and target rows pooled.
+    callbacks : sequence of Callback, optional
+        Trainer hooks (logging, custom stopping), see :class:`~transferkit.training.Callback`.
+    random_state : int, optional
+        Seeds initialisation, dropout and batch order. It overrides ``config.seed`` and
+        nothing else: the training budget stays the default (or ``config``'s).
     trade_off : float, default=1.0
         Weight of the MMD loss.
     n_kernels : int, default=5
@@ -695,6 +877,7 @@ class MMD(_Discrepancy):
                  classifier: nn.Module | None = None, *, hidden_sizes: Sequence[int] = (256,),
                  dropout: float = 0.2, config: TrainConfig | None = None,
                  standardize: bool = True, callbacks: Sequence[Callback] | None = None,
+                 random_state: int | None = None,
                  trade_off: float = 1.0, n_kernels: int = 5,
                  kernel_mul: float = 2.0,
                  extra_alignment: Mapping[str, float] | None = None) -> None:
@@ -705,6 +888,7 @@ class MMD(_Discrepancy):
         self.config = config
         self.standardize = standardize
         self.callbacks = callbacks
+        self.random_state = random_state
         self.trade_off = trade_off
         self.n_kernels = n_kernels
         self.kernel_mul = kernel_mul

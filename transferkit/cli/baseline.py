@@ -9,9 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from transferkit.baselines import compare_baselines
-from transferkit.datasets import STACKOVERFLOW_COUNTRIES, load_stackoverflow
-
 __all__ = ["add_parser", "run"]
 
 
@@ -23,8 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "harmonise them and score source-only, target-only and pooled models on held-out "
         "target rows with bootstrap confidence intervals.",
     )
-    parser.add_argument("--source", default="United States", choices=STACKOVERFLOW_COUNTRIES)
-    parser.add_argument("--target", default="Canada", choices=STACKOVERFLOW_COUNTRIES)
+    parser.add_argument("--source", default="United States",
+                        help="a bundled Stack Overflow market (default: United States)")
+    parser.add_argument("--target", default="Canada", help="another market (default: Canada)")
     parser.add_argument("--label", default="Remote",
                         choices=("Remote", "Salary", "CareerSatisfaction"))
     parser.add_argument("--model", default="logistic", choices=("logistic", "gbm"))
@@ -39,6 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from transferkit.baselines import compare_baselines
+    from transferkit.datasets import STACKOVERFLOW_COUNTRIES, load_stackoverflow
+
+    for flag, market in (("--source", args.source), ("--target", args.target)):
+        if market not in STACKOVERFLOW_COUNTRIES:
+            raise ValueError(f"{flag} {market!r} is not a bundled market; choose one of "
+                             f"{', '.join(STACKOVERFLOW_COUNTRIES)}.")
     if args.source == args.target:
         raise ValueError("--source and --target must be different markets.")
     markets = load_stackoverflow([args.source, args.target], label=args.label)

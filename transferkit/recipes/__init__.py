@@ -1,9 +1,11 @@
 """Recipes: a YAML-configured transfer pipeline per market pair.
 
-``transferkit run recipes/<name>.yaml`` loads both markets, writes the domain-gap report,
-trains the candidate methods, picks one without target labels, checks it against the
-source-only and target-only baselines on held-out target rows, and lets the
-negative-transfer guard serve the transfer or fall back — loudly.
+``transferkit run <name>`` (a bundled recipe, see ``transferkit list recipes``) or
+``transferkit run path.yaml`` loads both markets, writes the domain-gap report, trains the
+candidate methods, picks one, checks it against the source-only and target-only baselines
+on held-out target rows, and lets the negative-transfer guard serve the transfer or fall
+back — loudly. The run folder holds the served ``TransferPipeline`` (``model/``) beside
+the reports. Reading and validating a recipe imports no torch (names load on first use).
 
 Examples
 --------
@@ -16,10 +18,30 @@ Examples
 
 from __future__ import annotations
 
-from transferkit.recipes.candidates import available_methods, fit_candidate
-from transferkit.recipes.config import DataSpec, GuardSpec, Recipe, SplitSpec, load_recipe
-from transferkit.recipes.result import RunResult
-from transferkit.recipes.runner import load_market, run_recipe
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from transferkit.recipes.config import (
+    DataSpec,
+    GuardSpec,
+    Recipe,
+    SplitSpec,
+    bundled_recipes,
+    find_recipe,
+    load_recipe,
+)
+
+if TYPE_CHECKING:
+    from transferkit.recipes.result import RunResult
+    from transferkit.recipes.runner import check_run_folder, run_recipe
+    from transferkit.recipes.steps import load_market
+
+_LAZY: dict[str, str] = {
+    "RunResult": "transferkit.recipes.result",
+    "check_run_folder": "transferkit.recipes.runner",
+    "run_recipe": "transferkit.recipes.runner",
+    "load_market": "transferkit.recipes.steps",
+}
 
 __all__ = [
     "DataSpec",
@@ -27,9 +49,18 @@ __all__ = [
     "Recipe",
     "RunResult",
     "SplitSpec",
-    "available_methods",
-    "fit_candidate",
+    "bundled_recipes",
+    "check_run_folder",
+    "find_recipe",
     "load_market",
     "load_recipe",
     "run_recipe",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'transferkit.recipes' has no attribute {name!r}")

@@ -1,7 +1,10 @@
 """Recipe files: one YAML per market pair, mapped one-to-one onto frozen dataclasses.
 
-An unknown key is an error naming the key and the file, so a typo never silently drops a
-setting.
+An unknown key, a value of the wrong type, an unknown method, validator, data set or
+market is an error naming the key, the file and its line (with "did you mean"), raised
+when the recipe loads, before any data do — so a typo never silently drops a setting and
+never fails after a long run. Recipes shipped with the package are found by name
+(``find_recipe("stackoverflow_us_to_canada")``).
 
 Examples
 --------
@@ -16,7 +19,9 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import os
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -24,27 +29,87 @@ from typing import Any, Literal
 
 import yaml
 
+from transferkit._catalog import METHOD_NAMES, VALIDATOR_NAMES
 from transferkit.exceptions import RecipeError
 
-__all__ = ["DataSpec", "GuardSpec", "Recipe", "SplitSpec", "load_recipe"]
+__all__ = [
+    "DataSpec",
+    "GuardSpec",
+    "Recipe",
+    "SplitSpec",
+    "bundled_recipes",
+    "check_names",
+    "find_recipe",
+    "load_recipe",
+]
+
+LIBRARY = Path(__file__).resolve().parent / "library"
+Lines = Mapping[tuple[str, ...], int]
 
 
-def _build(cls: type, values: Any, where: str) -> Any:
-    """``cls(**values)`` with errors that name the offending key and where it sits."""
+def _at(lines: Lines | None, path: tuple[str, ...]) -> str:
+    """`` (line N)`` for the deepest part of ``path`` whose line is known."""
+    while lines and path:
+        if path in lines:
+            return f" (line {lines[path]})"
+        path = path[:-1]
+    return ""
+
+
+def _hint(value: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _build(cls: type, values: Any, where: str, lines: Lines | None = None,
+           path: tuple[str, ...] = ()) -> Any:
+    """``cls(**values)`` with errors that name the offending key, where and on which line."""
     if values is None:
         values = {}
     if not isinstance(values, Mapping):
-        raise RecipeError(f"{where} must be a mapping of settings; got {values!r}.")
+        raise RecipeError(f"{where}{_at(lines, path)} must be a mapping of settings; got "
+                          f"{values!r}.")
     known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - known, key=str)
     if unknown:
+        key = unknown[0]
         raise RecipeError(
-            f"{where}: unknown key(s) {unknown}; allowed keys are {sorted(known)}."
+            f"{where}{_at(lines, (*path, str(key)))}: unknown key(s) {unknown};"
+            f"{_hint(key, known)} Allowed keys are {sorted(known)}."
         )
+    for item in fields(cls):
+        if item.name in values:
+            _check_type(item.name, values[item.name], item.type, where, lines, path)
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:
-        raise RecipeError(f"{where}: {exc}") from exc
+        raise RecipeError(f"{where}{_at(lines, path)}: {exc}") from exc
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+    "Mapping": (Mapping,), "tuple": (list, tuple),
+}
+
+
+def _check_type(key: str, value: Any, annotation: Any, where: str, lines: Lines | None,
+                path: tuple[str, ...]) -> None:
+    """Refuse a value whose YAML type does not match the field (``gap: "false"``)."""
+    parts = [part.strip() for part in str(annotation).split("|")]
+    if parts[0].startswith("Literal") or (value is None and "None" in parts):
+        return  # Literal choices are checked in __post_init__
+    allowed = [t for part in parts for t in _TYPES.get(part.split("[")[0], ())]
+    if not allowed:
+        return  # nested sections are built by their own _build
+    if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, tuple(allowed)):
+        wanted = {"tuple": "a list", "Mapping": "a mapping", "str": "a string",
+                  "int": "an integer", "float": "a number", "bool": "true or false"}
+        expected = " or ".join(wanted.get(p.split("[")[0], p) for p in parts)
+        example = " (e.g. [discriminative, kmm])" if key == "methods" else ""
+        raise RecipeError(
+            f"{where}{_at(lines, (*path, key))}: {key!r} must be {expected}{example}; got "
+            f"{value!r} ({type(value).__name__})."
+        )
 
 
 @dataclass(frozen=True)
@@ -212,44 +277,132 @@ class Recipe:
             raise ValueError("'methods' must list at least one candidate method.")
         if self.model not in ("logistic", "gbm"):
             raise ValueError(f"'model' must be 'logistic' or 'gbm'; got {self.model!r}.")
+        if not all(isinstance(m, str) for m in self.methods):
+            raise ValueError(f"'methods' must be a list of method names; got {self.methods!r}.")
         unused = sorted(set(self.method_params) - set(self.methods))
         if unused:
             raise ValueError(f"'method_params' configures {unused}, which are not in 'methods'.")
+        fields_used = {name for _, name, _, _ in string.Formatter().parse(self.out_dir)
+                       if name is not None}
+        if fields_used - {"name"}:
+            raise ValueError(
+                f"'out_dir' may use the placeholder {{name}} only; got {self.out_dir!r} with "
+                f"{sorted(fields_used - {'name'})}."
+            )
 
     @property
     def run_dir(self) -> Path:
         return Path(self.out_dir.format(name=self.name))
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any], *, where: str = "recipe") -> Recipe:
-        """Build from a parsed YAML mapping; errors name the key and ``where``."""
+    def from_dict(cls, values: Mapping[str, Any], *, where: str = "recipe",
+                  lines: Lines | None = None) -> Recipe:
+        """Build from a parsed YAML mapping; errors name the key, ``where`` and the line."""
         if not isinstance(values, Mapping):
             raise RecipeError(f"{where} must be a YAML mapping; got {type(values).__name__}.")
         values = dict(values)
         for key, spec in (("source", DataSpec), ("target", DataSpec)):
             if key not in values:
                 raise RecipeError(f"{where}: the '{key}' section is required.")
-            values[key] = _build(spec, values[key], f"{where}, section '{key}'")
-        if "split" in values:
-            values["split"] = _build(SplitSpec, values["split"], f"{where}, section 'split'")
-        if "guard" in values:
-            values["guard"] = _build(GuardSpec, values["guard"], f"{where}, section 'guard'")
-        return _build(cls, values, where)
+            values[key] = _build(spec, values[key], f"{where}, section '{key}'", lines, (key,))
+        for key, spec in (("split", SplitSpec), ("guard", GuardSpec)):
+            if key in values:
+                values[key] = _build(spec, values[key], f"{where}, section '{key}'", lines,
+                                     (key,))
+        return _build(cls, values, where, lines)
+
+
+def bundled_recipes() -> dict[str, Path]:
+    """Recipes shipped inside the package, by name.
+
+    Examples
+    --------
+    >>> "stackoverflow_us_to_canada" in bundled_recipes()
+    True
+    """
+    return {p.stem: p for p in sorted(LIBRARY.glob("*.yaml"))}
+
+
+def find_recipe(name_or_path: str | os.PathLike[str]) -> Path:
+    """The recipe file for a path, or for the name of a bundled recipe."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    library = bundled_recipes()
+    if str(name_or_path) in library:
+        return library[str(name_or_path)]
+    if path.suffix in (".yaml", ".yml") or os.sep in str(name_or_path):
+        raise RecipeError(f"Recipe file {str(path)!r} does not exist.")
+    raise RecipeError(
+        f"No recipe file {str(name_or_path)!r} and no bundled recipe of that name."
+        f"{_hint(str(name_or_path), library)} Bundled: {', '.join(library)}."
+    )
+
+
+def _yaml_lines(node: yaml.Node, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
+    """1-based line of every mapping key in a composed YAML document."""
+    lines: dict[tuple[str, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            here = (*path, str(key.value))
+            lines[here] = key.start_mark.line + 1
+            lines.update(_yaml_lines(value, here))
+    return lines
+
+
+def check_names(recipe: Recipe, *, where: str = "recipe", lines: Lines | None = None) -> None:
+    """Methods, validator, data sets and markets exist — checked without loading data."""
+    for position, name in enumerate(recipe.methods):
+        if name not in METHOD_NAMES:
+            raise RecipeError(
+                f"{where}{_at(lines, ('methods',))}: unknown method {name!r} (item "
+                f"{position + 1} of 'methods').{_hint(name, METHOD_NAMES)} Available: "
+                f"{', '.join(METHOD_NAMES)}."
+            )
+    if recipe.validator not in VALIDATOR_NAMES:
+        raise RecipeError(
+            f"{where}{_at(lines, ('validator',))}: unknown validator {recipe.validator!r}."
+            f"{_hint(recipe.validator, VALIDATOR_NAMES)} Available: "
+            f"{', '.join(VALIDATOR_NAMES)}."
+        )
+    from transferkit.datasets import DATASETS
+
+    for side in ("source", "target"):
+        spec: DataSpec = getattr(recipe, side)
+        if spec.dataset is None:
+            continue
+        if spec.dataset not in DATASETS:
+            raise RecipeError(
+                f"{where}{_at(lines, (side, 'dataset'))}: unknown data set {spec.dataset!r}."
+                f"{_hint(spec.dataset, DATASETS.names())} Available: "
+                f"{', '.join(DATASETS.names())}."
+            )
+        markets = DATASETS.get(spec.dataset).domains
+        if not spec.options and markets and spec.market not in markets:
+            raise RecipeError(
+                f"{where}{_at(lines, (side, 'market'))}: data set {spec.dataset!r} has no "
+                f"market {spec.market!r}.{_hint(str(spec.market), markets)} Its markets: "
+                f"{', '.join(markets)}."
+            )
 
 
 def load_recipe(path: str | os.PathLike[str]) -> Recipe:
-    """Read and validate a recipe YAML file.
+    """Read and validate a recipe YAML file (a path, or the name of a bundled recipe).
 
-    Relative data paths inside it are resolved against the recipe's folder.
+    Relative data paths inside it are resolved against the recipe's folder. Every check
+    that needs no data runs here: keys, types, methods, validator, data sets, markets.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"Recipe file {str(path)!r} does not exist.")
+    path = find_recipe(path)
     try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        values = yaml.safe_load(text)
+        lines = _yaml_lines(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise RecipeError(f"{path}: not valid YAML ({exc}).") from exc
-    recipe = Recipe.from_dict(values, where=str(path))
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path}: not a text file (it is not UTF-8).") from None
+    recipe = Recipe.from_dict(values, where=str(path), lines=lines)
+    check_names(recipe, where=str(path), lines=lines)
     resolved = {}
     for side in ("source", "target"):
         spec: DataSpec = getattr(recipe, side)

@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from transferkit._io import atomic_write_text
+from transferkit._io import atomic_directory, atomic_write_text
+from transferkit._json import to_jsonable
 from transferkit.detect import TransferVerdict
 from transferkit.gap import GapReport
 from transferkit.recipes.config import Recipe
@@ -65,9 +66,11 @@ class RunResult:
     counts : dict
         Rows in each part of the split.
     details : dict
-        Harmonisation notes, fit times, warnings, total seconds.
-    model : object
-        The fitted model being served (not saved to JSON).
+        Featurizer facts, fit times, warnings, total seconds.
+    pipeline : TransferPipeline
+        The served, fitted pipeline (saved to ``model/`` in the run folder).
+    folder : Path or None
+        The run folder, once saved.
     """
 
     recipe: Recipe
@@ -83,7 +86,13 @@ class RunResult:
     gap: GapReport | None
     counts: Mapping[str, int]
     details: Mapping[str, Any] = field(default_factory=dict)
-    model: Any = field(default=None, repr=False, compare=False)
+    pipeline: Any = field(default=None, repr=False, compare=False)
+    folder: Path | None = None
+
+    @property
+    def model(self) -> Any:
+        """The served ``TransferPipeline`` (``pipeline``)."""
+        return self.pipeline
 
     def summary(self) -> str:
         """Plain-language outcome in a few lines."""
@@ -99,6 +108,10 @@ class RunResult:
             lines.append(f"Serving {self.served}.")
         if self.gap is not None:
             lines.insert(1, "Gap: " + self.gap.summary().splitlines()[0])
+        if self.folder is not None:
+            lines.append(f"Model saved in {self.folder / 'model'}; apply it to new rows with:")
+            lines.append(f"  transferkit predict {self.folder} new_rows.csv --out "
+                         "predictions.csv")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +119,7 @@ class RunResult:
             return json.loads(frame.to_json(orient="index"))
 
         return {
-            "recipe": _jsonable(dataclasses.asdict(self.recipe)),
+            "recipe": to_jsonable(dataclasses.asdict(self.recipe)),
             "source": self.source,
             "target": self.target,
             "chosen_method": self.chosen_method,
@@ -118,7 +131,8 @@ class RunResult:
             "candidate_scores": table(self.candidate_scores),
             "gap_summary": self.gap.summary() if self.gap is not None else None,
             "counts": dict(self.counts),
-            "details": _jsonable(dict(self.details)),
+            "details": to_jsonable(dict(self.details)),
+            "folder": None if self.folder is None else str(self.folder),
         }
 
     def to_markdown(self) -> str:
@@ -176,27 +190,49 @@ class RunResult:
                 f"transferkit run {html.escape(self.recipe.name)}</title><style>{_STYLE}"
                 f"</style></head><body>{body}</body></html>")
 
-    def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``report.html``, ``report.md``, ``result.json`` (and ``gap.*``) atomically.
+    def card_facts(self) -> dict[str, Any]:
+        """What the model card says about the run: verdict with intervals, gap, warnings."""
+        verdict = self.verdict.to_dict()
+        comparisons = [
+            {"baseline": row.get("baseline"), "difference": row.get("difference"),
+             "low": row.get("low"), "high": row.get("high")}
+            for row in verdict.get("differences") or []
+            if all(isinstance(row.get(k), int | float) for k in ("difference", "low", "high"))
+        ]
+        warnings_ = [w for group in dict(self.details.get("warnings", {})).values()
+                     for w in group]
+        return {
+            "verdict": {"verdict": verdict["verdict"], "metric": verdict["metric"],
+                        "message": verdict["message"], "comparisons": comparisons,
+                        "n_target": verdict["n_target"]},
+            "served": self.served, "fell_back": self.fell_back,
+            "recipe": self.recipe.name,
+            "gap_summary": self.gap.summary() if self.gap is not None else None,
+            "warnings": warnings_,
+        }
 
-        Returns the written paths by kind.
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> RunResult:
+        """Write the run folder whole: ``model/``, ``report.html``, ``report.md``,
+        ``result.json`` (and ``gap.html`` / ``gap.json``).
+
+        The folder is built in a temporary sibling and renamed into place at the end, so
+        it always holds exactly one run. Returns the result with ``folder`` set.
+
+        Raises
+        ------
+        FileExistsError
+            The folder exists and ``overwrite`` is False.
         """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {"html": folder / "report.html", "markdown": folder / "report.md",
-                 "json": folder / "result.json"}
-        atomic_write_text(paths["html"], self.to_html())
-        atomic_write_text(paths["markdown"], self.to_markdown())
-        atomic_write_text(paths["json"], json.dumps(self.to_dict(), indent=2, default=str))
-        if self.gap is not None:
-            paths["gap_html"] = folder / "gap.html"
-            paths["gap_json"] = folder / "gap.json"
-            self.gap.to_html(paths["gap_html"])
-            self.gap.to_json(paths["gap_json"])
-        return paths
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types for dataclass dumps (tuples, mappings, numpy scalars)."""
-    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item")
-                                 else str(v)))
+        saved = dataclasses.replace(self, folder=folder)
+        with atomic_directory(folder, overwrite=overwrite) as tmp:
+            if self.pipeline is not None:
+                self.pipeline.save(tmp / "model", card=self.card_facts())
+            atomic_write_text(tmp / "report.html", saved.to_html())
+            atomic_write_text(tmp / "report.md", saved.to_markdown())
+            atomic_write_text(tmp / "result.json",
+                              json.dumps(to_jsonable(saved.to_dict()), indent=2))
+            if self.gap is not None:
+                self.gap.to_html(tmp / "gap.html")
+                self.gap.to_json(tmp / "gap.json")
+        return saved

@@ -1,7 +1,8 @@
-"""Run a recipe: gap report, candidate methods, unsupervised choice, guarded verdict, report.
+"""Run a recipe: gap report, candidate methods, a choice, a guarded verdict, a run folder.
 
 Examples
 --------
+>>> import tempfile
 >>> from transferkit.recipes import Recipe, run_recipe
 >>> recipe = Recipe.from_dict({
 ...     "name": "doc_us_to_canada", "methods": ["source_only", "discriminative"],
@@ -9,14 +10,18 @@ Examples
 ...     "target": {"dataset": "stackoverflow", "market": "Canada"},
 ...     "split": {"target_labels": 60}, "guard": {"n_resamples": 100}, "gap": False,
 ... })
->>> result = run_recipe(recipe, save=False, progress=False)
+>>> result = run_recipe(recipe, out_dir=tempfile.mkdtemp() + "/run", progress=False)
 >>> result.verdict.verdict in ("positive", "negative", "inconclusive")
 True
+>>> sorted(p.name for p in result.folder.iterdir())[:3]
+['model', 'report.html', 'report.md']
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -24,176 +29,155 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from transferkit.backbones import encode
-from transferkit.baselines import make_model
-from transferkit.datasets import load_dataset
 from transferkit.detect import NegativeTransferGuard, select_model
-from transferkit.domain import Domain
-from transferkit.evaluation import bootstrap_scores, flat_scores
-from transferkit.exceptions import DomainMismatchError, RecipeError, TransferWarning
+from transferkit.exceptions import RecipeError, TransferWarning
 from transferkit.gap import gap_report
-from transferkit.harmonize import Harmonizer
-from transferkit.recipes.candidates import fit_candidate
-from transferkit.recipes.config import DataSpec, Recipe
+from transferkit.recipes import steps
+from transferkit.recipes.config import Recipe, check_names
 from transferkit.recipes.result import RunResult
 
-__all__ = ["load_market", "run_recipe"]
+__all__ = ["check_run_folder", "run_recipe"]
 
 logger = logging.getLogger(__name__)
 
-# Fewer labelled target rows than this cannot train a target-only model worth comparing.
-_MIN_TARGET_ONLY_LABELS = 10
 
-
-def load_market(spec: DataSpec, *, seed: int = 0) -> Domain:
-    """The Domain a recipe's ``source`` or ``target`` section points at."""
-    if spec.dataset is not None:
-        try:
-            markets = load_dataset(spec.dataset, **dict(spec.options))
-        except KeyError as exc:
-            raise RecipeError(f"dataset {spec.dataset!r}: {exc.args[0]}") from exc
-        if spec.market not in markets:
-            raise RecipeError(
-                f"dataset {spec.dataset!r} has no market {spec.market!r}; it has "
-                f"{sorted(markets)}."
-            )
-        domain = markets[spec.market]
-    else:
-        path = Path(spec.path)
-        if not path.is_file():
-            raise RecipeError(f"data file {str(path)!r} does not exist.")
-        reader = pd.read_parquet if path.suffix in (".parquet", ".pq") else pd.read_csv
-        try:
-            frame = reader(path)
-        except Exception as exc:  # pandas raises many types for corrupt files
-            raise RecipeError(f"could not read {str(path)!r}: {exc}") from exc
-        domain = Domain.from_frame(frame, label=spec.label, name=path.stem, **dict(spec.schema))
-    if spec.max_rows is not None and domain.n_samples > spec.max_rows:
-        domain = domain.sample(int(spec.max_rows), seed=seed)
-    return domain
+def check_run_folder(folder: str | os.PathLike[str], *, overwrite: bool) -> Path:
+    """Refuse, before any work, a run folder that exists (without ``overwrite``) or that
+    cannot be written."""
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise RecipeError(
+            f"run folder {str(folder)!r} already exists; pass overwrite=True (CLI: "
+            "--overwrite) to replace it, or --out another folder. Nothing was changed."
+        )
+    if folder.exists() and not folder.is_dir():
+        raise RecipeError(f"run folder {str(folder)!r} is a file; choose a folder.")
+    parent = folder.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise RecipeError(f"cannot write the run folder {str(folder)!r}: {exc.strerror}."
+                          ) from None
+    return folder
 
 
 def run_recipe(
     recipe: Recipe,
     *,
-    out_dir: str | Path | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
     save: bool = True,
-    progress: bool = True,
+    overwrite: bool = False,
+    progress: bool | str = "auto",
     log: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run every step of ``recipe`` and return (and by default save) its ``RunResult``.
 
-    Steps: load both markets; hold out labelled target rows for the verdict; harmonise
-    (or encode text/images); write the domain-gap report; train every candidate method on
-    labelled source rows and unlabelled target rows; choose one with the recipe's
-    unsupervised validator; compare it with the source-only and target-only baselines on
-    the held-out rows; let the negative-transfer guard serve the transfer or fall back.
+    Steps: load both markets; hold out labelled target rows for the verdict; featurize;
+    write the domain-gap report; train every candidate method; choose one with the
+    recipe's validator; refit it on every source row as a ``TransferPipeline``; compare it
+    with the source-only and target-only pipelines on the held-out rows; let the
+    negative-transfer guard serve the transfer or fall back; save the run folder.
 
     Parameters
     ----------
     recipe : Recipe
     out_dir : path, optional
-        Run folder; defaults to ``recipe.run_dir``.
+        Run folder; defaults to ``recipe.run_dir``. It is written whole at the end (built
+        in a temporary sibling, then renamed), so an interrupted run leaves the previous
+        good run intact.
     save : bool, default=True
-        Write the report files (HTML, Markdown, JSON, gap report).
-    progress : bool, default=True
-        Progress bars for training.
+        Write the run folder (model, reports, ``result.json``).
+    overwrite : bool, default=False
+        Replace an existing run folder; without it an existing folder is refused before
+        any work starts.
+    progress : bool or "auto", default="auto"
+        Progress bars for training ("auto": on a terminal only).
     log : callable, optional
         Receives one line per step (the CLI prints them).
     """
     say = log or logger.info
-    started = time.perf_counter()
+    check_names(recipe, where=f"recipe {recipe.name!r}")
+    folder = Path(out_dir) if out_dir is not None else recipe.run_dir
+    if save:
+        check_run_folder(folder, overwrite=overwrite)
     try:
-        return _run(recipe, out_dir, save, progress, say, started)
+        result = _run(recipe, progress, say)
     except (RecipeError, KeyboardInterrupt):
         raise
     except (ValueError, TypeError, FileNotFoundError, KeyError) as exc:
         raise RecipeError(f"recipe {recipe.name!r}: {exc}") from exc
+    if save:
+        result = result.save(folder, overwrite=overwrite)
+        say(f"wrote {folder}")
+    return result
 
 
-def _run(recipe: Recipe, out_dir: str | Path | None, save: bool, progress: bool,
-         say: Callable[[str], None], started: float) -> RunResult:
+def _run(recipe: Recipe, progress: bool | str, say: Callable[[str], None]) -> RunResult:
+    started = time.perf_counter()
     seed = recipe.seed
-    say(f"[1/6] loading {recipe.source.describe()} -> {recipe.target.describe()}")
-    source = load_market(recipe.source, seed=seed)
-    target = load_market(recipe.target, seed=seed)
-    if not source.is_classification:
-        raise RecipeError(
-            f"recipe {recipe.name!r}: source {source.name!r} is a {source.task} task; recipes "
-            "transfer classifiers. Use transferkit.baselines.compare_baselines and "
-            "transferkit.reweight for regression."
-        )
-    if target.n_labeled < 10:
-        raise RecipeError(
-            f"recipe {recipe.name!r}: target {target.name!r} has {target.n_labeled} labelled "
-            "rows; the verdict needs labelled target rows to hold out (at least 10)."
-        )
-    target = target.with_task(source.task)
-    labelled_target = target.labeled()
-    target_train, target_test = labelled_target.split(recipe.split.test_size, seed=seed)
-    if target.n_labeled < target.n_samples:  # unlabelled target rows help the methods
-        target_train = _concat(target_train, target.unlabeled())
-    n_labels = min(recipe.split.target_labels, target_train.n_labeled)
-    target_train = target_train.hide_labels(n_labels, seed=seed)
-    source_train, source_val = source.labeled().split(recipe.split.source_validation, seed=seed)
-
-    say("[2/6] harmonising the two markets")
-    source_train, source_val, target_train, target_test, details = _featurize(
-        recipe, source_train, source_val, target_train, target_test)
+    say(f"[1/7] loading {recipe.source.describe()} -> {recipe.target.describe()}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TransferWarning)
+        source, target = steps.load_markets(recipe)
+        parts = steps.split_markets(recipe, source, target)
+        say("[2/7] featurizing the two markets")
+        featurized = steps.featurize(recipe, parts)
+    notes = [str(w.message) for w in caught]
+    for note in notes:
+        say(f"      note: {note}")
 
     gap = None
     if recipe.gap:
-        say("[3/6] domain-gap report")
-        gap = gap_report(source_train, target_train, random_state=seed,
+        say("[3/7] domain-gap report")
+        gap = gap_report(featurized.source_train, featurized.target_train, random_state=seed,
                          n_permutations=200, importances=True)
         say("      " + gap.summary().splitlines()[0])
     else:
-        say("[3/6] domain-gap report skipped (gap: false)")
+        say("[3/7] domain-gap report skipped (gap: false)")
 
-    say(f"[4/6] training {len(recipe.methods)} candidate methods")
-    candidates, fit_seconds = {}, {}
-    for name in recipe.methods:
-        say(f"      {name}")
-        tick = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TransferWarning)
-            candidates[name] = fit_candidate(
-                name, recipe.method_params.get(name, {}), model=recipe.model,
-                task=source.task, source=source_train, target=target_train, seed=seed,
-                progress=progress,
-            )
-        fit_seconds[name] = time.perf_counter() - tick
+    say(f"[4/7] training {len(recipe.methods)} candidate methods")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TransferWarning)
+        candidates, fit_seconds = steps.fit_candidates(recipe, featurized, progress=progress,
+                                                       say=say)
+    method_warnings = [str(w.message) for w in caught]
 
-    say(f"[5/6] choosing without target labels ({recipe.validator})")
-    selection = select_model(candidates, recipe.validator, target=target_train, source=source_val)
+    say(f"[5/7] choosing without target labels ({recipe.validator})")
+    selection = select_model(candidates, recipe.validator, target=featurized.target_train,
+                             source=featurized.source_validation)
     say(f"      chose {selection.best_name}")
 
-    say("[6/6] negative-transfer check on held-out target rows")
-    baselines = {"source_only": fit_candidate(
-        "source_only", {}, model=recipe.model, task=source.task, source=source_train,
-        target=target_train, seed=seed, progress=False)}
-    if target_train.n_labeled >= _MIN_TARGET_ONLY_LABELS:
-        labelled = target_train.labeled()
-        if len(np.unique(labelled.y)) >= 2:
-            baselines["target_only"] = make_model(recipe.model, source.task, seed).fit(
-                labelled.X, labelled.y)
-    guard_spec = recipe.guard
+    say(f"[6/7] refitting {selection.best_name} and the baselines on every source row")
+    served = steps.fit_pipeline(recipe, selection.best_name, parts.source, parts.target_train,
+                                progress=progress)
+    baselines = {"source_only": steps.fit_pipeline(recipe, "source_only", parts.source,
+                                                   parts.target_train)}
+    labelled = parts.target_train.n_labeled
+    if labelled >= steps.MIN_TARGET_ONLY_LABELS and (
+            not parts.target_train.is_classification
+            or np.unique(parts.target_train.labeled().y).size >= 2):
+        baselines["target_only"] = steps.fit_pipeline(recipe, "target_only", parts.source,
+                                                      parts.target_train)
+
+    say("[7/7] negative-transfer check on held-out target rows")
+    spec = recipe.guard
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TransferWarning)
         guard = NegativeTransferGuard(
-            metric=guard_spec.metric, confidence=guard_spec.confidence,
-            n_resamples=guard_spec.n_resamples, on_inconclusive=guard_spec.on_inconclusive,
-            seed=seed,
-        ).fit(selection.best, baselines, target_test)
-    guard_warnings = tuple(str(w.message) for w in caught)
-    if guard.fell_back_ and guard.verdict_.is_negative and guard_spec.on_negative == "error":
+            metric=spec.metric, confidence=spec.confidence, n_resamples=spec.n_resamples,
+            on_inconclusive=spec.on_inconclusive, seed=seed,
+        ).fit(served, baselines, parts.target_test)
+    guard_warnings = [str(w.message) for w in caught]
+    if guard.fell_back_ and guard.verdict_.is_negative and spec.on_negative == "error":
         raise RecipeError(f"recipe {recipe.name!r}: negative transfer. {guard.report_}")
     say("      " + guard.report_)
 
-    candidate_scores = _candidate_scores(candidates, target_test, guard_spec, seed)
-    result = RunResult(
+    scores = steps.candidate_scores(candidates, featurized.target_test,
+                                    n_resamples=spec.n_resamples, seed=seed)
+    return RunResult(
         recipe=recipe,
         source=source.name,
         target=target.name,
@@ -203,81 +187,19 @@ def _run(recipe: Recipe, out_dir: str | Path | None, save: bool, progress: bool,
         verdict=guard.verdict_,
         guard_report=guard.report_,
         selection=selection.table,
-        candidate_scores=candidate_scores,
+        candidate_scores=scores,
         gap=gap,
         counts={
-            "source_train": source_train.n_samples, "source_validation": source_val.n_samples,
-            "target_train": target_train.n_samples,
-            "target_train_labelled": target_train.n_labeled,
-            "target_test": target_test.n_samples,
+            "source_train": parts.source_train.n_samples,
+            "source_validation": parts.source_validation.n_samples,
+            "source_refit": parts.source.n_samples,
+            "target_train": parts.target_train.n_samples,
+            "target_train_labelled": parts.target_train.n_labeled,
+            "target_test": parts.target_test.n_samples,
         },
-        details={**details, "fit_seconds": fit_seconds, "warnings": guard_warnings,
+        details={"featurizer": featurized.featurizer.description, "fit_seconds": fit_seconds,
+                 "warnings": {"data": notes, "methods": method_warnings,
+                              "verdict": guard_warnings},
                  "seconds": time.perf_counter() - started},
-        model=guard.model_,
+        pipeline=guard.model_,
     )
-    if save:
-        folder = Path(out_dir) if out_dir is not None else recipe.run_dir
-        paths = result.save(folder)
-        say(f"wrote {paths['html']}")
-    return result
-
-
-def _concat(first: Domain, second: Domain) -> Domain:
-    """Rows of two Domains of the same market and schema, one after the other."""
-    frame = pd.concat([first.frame, second.frame], ignore_index=True)
-    schema = first.schema
-    return Domain.from_frame(
-        frame, label=schema.label, numeric=schema.numeric, categorical=schema.categorical,
-        text=schema.text, image=schema.image, id=schema.id, time=schema.time,
-        weight=schema.weight, name=first.name, country=first.metadata.country,
-        language=first.metadata.language, currency=first.metadata.currency,
-        extra=first.metadata.extra, task=first.task, allow_unlabeled=True,
-    )
-
-
-def _featurize(
-    recipe: Recipe, source_train: Domain, source_val: Domain, target_train: Domain,
-    target_test: Domain,
-) -> tuple[Domain, Domain, Domain, Domain, dict[str, Any]]:
-    """Numeric, aligned features for every part: encoded (text, images) then harmonised."""
-    details: dict[str, Any] = {}
-    encoder = recipe.encoder
-    parts = [source_train, source_val, target_train, target_test]
-    if any(p.modality in ("text", "image", "mixed") for p in parts):
-        if encoder is None:
-            raise RecipeError(
-                f"recipe {recipe.name!r}: the markets hold {parts[0].modality} data; name a "
-                "backbone with 'encoder: use_multilingual' (see transferkit.backbones)."
-            )
-        parts = [encode(p, encoder, cache_dir=".transferkit_cache") for p in parts]
-        details["encoder"] = encoder
-    # Unlabelled target rows are available, so scaling statistics come from both markets
-    # unless the recipe says otherwise: source-only statistics blow up features that are
-    # near-constant in the source but not in the target (MNIST border pixels on USPS).
-    options = {"fit_on": "both", **dict(recipe.harmonize)}
-    if parts[0].modality == "tensor":
-        return (*parts, details)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TransferWarning)
-        harmonizer = Harmonizer(**options).fit(parts[0], parts[2])
-    details["harmonize_warnings"] = [str(w.message) for w in caught]
-    details["dropped_columns"] = harmonizer.dropped_columns_
-    details["unseen_categories"] = harmonizer.unseen_categories_
-    sides = ("source", "source", "target", "target")
-    try:
-        transformed = [harmonizer.transform(p, side=s) for p, s in zip(parts, sides, strict=True)]
-    except DomainMismatchError as exc:
-        raise RecipeError(f"recipe {recipe.name!r}: {exc}") from exc
-    return (*transformed, details)
-
-
-def _candidate_scores(candidates: dict[str, Any], test: Domain, guard: Any,
-                      seed: int) -> pd.DataFrame:
-    """Held-out target scores of every candidate: shown for insight, never used to choose."""
-    rows = {}
-    for name, model in candidates.items():
-        table = bootstrap_scores(test.y, model.predict_proba(test.X),
-                                 classes=list(model.classes_),
-                                 n_resamples=min(int(guard.n_resamples), 500), seed=seed)
-        rows[name] = flat_scores(table)
-    return pd.DataFrame.from_dict(rows, orient="index")

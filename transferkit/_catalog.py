@@ -1,0 +1,21 @@
+"""Names of the registered methods and validators, readable without importing torch.
+
+``transferkit validate`` and ``transferkit --help`` must answer in about a second, before
+torch (seconds to import) is loaded, so recipe names are checked against these lists.
+``tests/test_catalog.py`` asserts that they equal the registries, so they cannot drift.
+
+Examples
+--------
+>>> "kmm" in METHOD_NAMES and "dev" in VALIDATOR_NAMES
+True
+"""
+
+from __future__ import annotations
+
+__all__ = ["METHOD_NAMES", "VALIDATOR_NAMES"]
+
+METHOD_NAMES: tuple[str, ...] = (
+    "bbse", "cdan", "cdan_e", "dann", "deep_coral", "discriminative", "kliep", "kmm", "mlls",
+    "mmd", "nn_source_only", "source_only", "target_only", "ulsif",
+)
+VALIDATOR_NAMES: tuple[str, ...] = ("dev", "domain_auc", "entropy", "iwcv", "snd")

@@ -1,0 +1,205 @@
+"""One factory over every method family: ``create(name, **params)``.
+
+A method is anything with ``fit(source, target)`` on featurized Domains, then ``predict``
+(and ``predict_proba`` for classifiers). Families: ``baseline`` (source-only,
+target-only), ``reweight`` (any scikit-learn model on importance-weighted source rows),
+``align`` (DANN, CDAN, Deep CORAL, MMD and their source-only network), ``fewlabel``
+(methods that learn from the labelled target rows). Every name is unique across
+families; the registry lists them and unknown names fail with "did you mean".
+
+Examples
+--------
+>>> "kmm" in names() and "dann" in names("align")
+True
+>>> create("kmm", reg=0.0).weighter.reg
+0.0
+>>> create("dnn")
+Traceback (most recent call last):
+...
+KeyError: "Unknown method 'dnn'. Did you mean 'dann'? ..."
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sklearn.base import BaseEstimator
+
+from transferkit._registry import Registry
+from transferkit.align import ALIGNERS
+from transferkit.align.estimators import default_config
+from transferkit.baselines import make_model
+from transferkit.pipeline._baselines import SourceOnlyModel, TargetOnlyModel
+from transferkit.reweight import BBSE, MLLS, REWEIGHTERS, ReweightedEstimator
+from transferkit.training import TrainConfig
+
+__all__ = ["METHODS", "MethodSpec", "create", "describe_methods", "names"]
+
+Family = Literal["baseline", "reweight", "align", "finetune", "fewlabel", "meta"]
+FAMILIES: tuple[str, ...] = ("baseline", "reweight", "align", "finetune", "fewlabel", "meta")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """How to build one named method.
+
+    Attributes
+    ----------
+    name : str
+    family : str
+    build : callable
+        ``build(task=..., model=..., random_state=..., **params)`` -> unfitted method.
+    uses_target_labels : bool
+        Whether ``fit`` learns from labelled target rows.
+    summary : str
+        One line for ``transferkit list methods``.
+    """
+
+    name: str
+    family: Family
+    build: Callable[..., BaseEstimator]
+    uses_target_labels: bool
+    summary: str
+
+
+METHODS: Registry[MethodSpec] = Registry("method")
+
+
+def register_method(spec: MethodSpec) -> MethodSpec:
+    """Add ``spec`` to ``METHODS`` (names are unique across families)."""
+    return METHODS.register(spec.name)(spec)
+
+
+def create(
+    name: str,
+    *,
+    task: str = "binary",
+    model: str | BaseEstimator = "logistic",
+    random_state: int | None = None,
+    **params: Any,
+) -> BaseEstimator:
+    """An unfitted method by name.
+
+    Parameters
+    ----------
+    name : str
+        A name in ``names()``.
+    task : {"binary", "multiclass", "regression"}, default="binary"
+        Picks the scikit-learn model of the baseline, reweighting and few-label methods.
+    model : {"logistic", "gbm"} or scikit-learn estimator, default="logistic"
+        That model: regularised logistic / ridge regression, gradient boosting, or your own.
+    random_state : int, optional
+        Seed; changes only the randomness, never the training budget.
+    **params
+        The method's own parameters; neural methods also take ``train={...}``
+        (``TrainConfig`` fields overriding the one default budget).
+
+    Raises
+    ------
+    KeyError
+        Unknown name, with "did you mean".
+    TypeError
+        A parameter the method does not have, naming the ones it has.
+    """
+    spec = METHODS.get(name)
+    try:
+        return spec.build(task=task, model=model, random_state=random_state, **params)
+    except TypeError as exc:
+        if "unexpected keyword" not in str(exc):
+            raise
+        raise TypeError(f"Method {name!r}: {exc}") from exc
+
+
+def names(family: str | None = None) -> list[str]:
+    """Registered method names, optionally of one family."""
+    return [n for n, spec in METHODS.items() if family is None or spec.family == family]
+
+
+def describe_methods() -> list[dict[str, Any]]:
+    """One row per method: name, family, whether it uses target labels, summary."""
+    return [{"name": spec.name, "family": spec.family,
+             "uses_target_labels": spec.uses_target_labels, "summary": spec.summary}
+            for _, spec in METHODS.items()]
+
+
+def _seed(random_state: int | None) -> int:
+    return 0 if random_state is None else int(random_state)
+
+
+def _accepts(cls: type, parameter: str) -> bool:
+    return parameter in inspect.signature(cls.__init__).parameters
+
+
+def _check_params(name: str, cls: type, params: Mapping[str, Any]) -> None:
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise TypeError(
+            f"Method {name!r} got unexpected keyword parameter(s) {unknown}; it takes "
+            f"{sorted(allowed)}."
+        )
+
+
+def _train_config(train: Mapping[str, Any] | None, where: str) -> TrainConfig | None:
+    if not train:
+        return None
+    return TrainConfig.from_dict({**default_config().to_dict(), **dict(train)}, source=where)
+
+
+# ---------------------------------------------------------------------- baselines
+def _one_market(cls: type) -> Callable[..., BaseEstimator]:
+    def build(*, task: str, model: Any, random_state: int | None) -> BaseEstimator:
+        return cls(make_model(model, task, _seed(random_state)))
+
+    return build
+
+
+register_method(MethodSpec(
+    "source_only", "baseline", _one_market(SourceOnlyModel), False,
+    "the model trained on the source market alone (reuse it as it is)"))
+register_method(MethodSpec(
+    "target_only", "baseline", _one_market(TargetOnlyModel), True,
+    "the model trained on the labelled target rows alone"))
+
+
+# ---------------------------------------------------------------------- reweighting
+def _reweighting(name: str, weighter_cls: type) -> Callable[..., BaseEstimator]:
+    def build(*, task: str, model: Any, random_state: int | None,
+              **params: Any) -> BaseEstimator:
+        _check_params(name, weighter_cls, params)
+        if random_state is not None and _accepts(weighter_cls, "random_state"):
+            params.setdefault("random_state", random_state)
+        return ReweightedEstimator(make_model(model, task, _seed(random_state)),
+                                   weighter_cls(**params))
+
+    return build
+
+
+for _name, _cls in REWEIGHTERS.items():
+    register_method(MethodSpec(
+        _name, "reweight", _reweighting(_name, _cls), False,
+        f"the model trained on source rows weighted by {_cls.__name__} density ratios"))
+for _name, _cls in (("bbse", BBSE), ("mlls", MLLS)):
+    register_method(MethodSpec(
+        _name, "reweight", _reweighting(_name, _cls), False,
+        f"the model trained on source rows weighted for label shift ({_cls.__name__})"))
+
+
+# ---------------------------------------------------------------------- alignment
+def _aligner(name: str, cls: type) -> Callable[..., BaseEstimator]:
+    def build(*, task: str, model: Any, random_state: int | None,
+              train: Mapping[str, Any] | None = None, **params: Any) -> BaseEstimator:
+        _check_params(name, cls, params)
+        config = params.pop("config", None) or _train_config(train, f"method {name!r}")
+        return cls(config=config, random_state=random_state, **params)
+
+    return build
+
+
+for _name, _cls in ALIGNERS.items():
+    register_method(MethodSpec(
+        _name, "align", _aligner(_name, _cls), False,
+        (_cls.__doc__ or _cls.__name__).strip().splitlines()[0]))
