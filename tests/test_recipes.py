@@ -1,4 +1,5 @@
-"""Every bundled recipe runs end to end on a slice; recipe files are validated; a run\nfolder holds one run and a model that `transferkit predict` serves."""
+"""Every bundled recipe runs end to end on a slice; recipe files are validated; a run
+folder holds one run and a model that `transferkit predict` serves."""
 
 from __future__ import annotations
 

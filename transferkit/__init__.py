@@ -14,6 +14,8 @@ Examples
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from transferkit.exceptions import (
@@ -71,3 +73,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """Keeps ``transferkit.harmonize`` the function, as before the names became lazy.
+
+    Importing the submodule ``transferkit.harmonize`` binds the package attribute of the
+    same name to the module; this property keeps answering with the function.
+    """
+
+    @property
+    def harmonize(self) -> Any:
+        return importlib.import_module("transferkit.harmonize").harmonize
+
+    @harmonize.setter
+    def harmonize(self, value: Any) -> None:
+        """The import system binds the submodule here; the function stays the answer."""
+
+
+sys.modules[__name__].__class__ = _Package

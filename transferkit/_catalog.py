@@ -15,7 +15,8 @@ from __future__ import annotations
 __all__ = ["METHOD_NAMES", "VALIDATOR_NAMES"]
 
 METHOD_NAMES: tuple[str, ...] = (
-    "bbse", "cdan", "cdan_e", "dann", "deep_coral", "discriminative", "kliep", "kmm", "mlls",
-    "mmd", "nn_source_only", "source_only", "target_only", "ulsif",
+    "bbse", "cdan", "cdan_e", "dann", "deep_coral", "discriminative", "finetune_l2sp",
+    "finetune_lp_ft", "finetune_probe", "kliep", "kmm", "mlls", "mmd", "nn_source_only",
+    "source_only", "target_only", "ulsif",
 )
 VALIDATOR_NAMES: tuple[str, ...] = ("dev", "domain_auc", "entropy", "iwcv", "snd")

@@ -20,9 +20,12 @@ __all__ = [
     "check_array_2d",
     "check_choice",
     "check_finite",
+    "check_fitted_model",
+    "check_known_columns",
     "check_param",
     "check_same_n_features",
     "describe_positions",
+    "did_you_mean",
 ]
 
 
@@ -113,3 +116,82 @@ def check_same_n_features(X_source: np.ndarray, X_target: np.ndarray) -> None:
             f"Source has {X_source.shape[1:]} features per row but target has "
             f"{X_target.shape[1:]}; harmonize the Domains first (transferkit.harmonize)."
         )
+
+
+def did_you_mean(name: Any, known: Sequence[Any]) -> str:
+    """`` Did you mean 'x'?`` for the closest known name, or ``""`` when none is close.
+
+    >>> did_you_mean("prise", ["price", "colour"])
+    " Did you mean 'price'?"
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def check_known_columns(names: Sequence[Any], known: Sequence[Any], what: str) -> None:
+    """Raise ``ValueError`` naming every entry of ``names`` missing from ``known``.
+
+    ``what`` says where the names came from (``"--exclude"``, ``"Domain 'us': exclude"``);
+    each unknown name gets a did-you-mean hint.
+
+    >>> check_known_columns(["prise"], ["price", "colour"], "--exclude")
+    Traceback (most recent call last):
+    ...
+    ValueError: --exclude names a column that does not exist: 'prise' (did you mean 'price'?). \
+The columns are ['price', 'colour'].
+    """
+    known_set = set(known)
+    unknown = [name for name in names if name not in known_set]
+    if not unknown:
+        return
+    parts = []
+    for name in unknown:
+        hint = did_you_mean(name, known)
+        parts.append(f"{name!r}" + (f" ({hint.strip().rstrip('?').lower()}?)" if hint else ""))
+    noun = "a column that does not exist" if len(unknown) == 1 else "columns that do not exist"
+    shown = [str(k) for k in known][:30]
+    more = " ..." if len(known) > 30 else ""
+    raise ValueError(f"{what} names {noun}: {', '.join(parts)}. The columns are {shown}{more}.")
+
+
+def check_fitted_model(model: Any, n_features: int | None, who: str) -> Any:
+    """Refuse an unfitted model, or one fitted on another number of features, at our door.
+
+    Parameters
+    ----------
+    model : estimator
+        Anything with ``fit``; scikit-learn's ``check_is_fitted`` decides whether it is
+        fitted, and ``n_features_in_`` (when set) must equal ``n_features``.
+    n_features : int or None
+        Feature count of the data it is about to see; None skips that check.
+    who : str
+        The caller, for the message (``"NegativeTransferGuard.fit"``).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> check_fitted_model(LogisticRegression(), 3, "guard")
+    Traceback (most recent call last):
+    ...
+    ValueError: guard got an unfitted LogisticRegression; fit it first (model.fit(X, y)).
+    """
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    kind = type(model).__name__
+    if hasattr(model, "fit"):
+        try:
+            check_is_fitted(model)
+        except NotFittedError as exc:
+            raise ValueError(f"{who} got an unfitted {kind}; fit it first (model.fit(X, y)).") \
+                from exc
+        except TypeError:
+            pass  # not a scikit-learn estimator: nothing more to check here
+    fitted_on = getattr(model, "n_features_in_", None)
+    if n_features is not None and fitted_on is not None and int(fitted_on) != int(n_features):
+        raise ValueError(
+            f"{who}: the {kind} was fitted on {int(fitted_on)} features but the data have "
+            f"{int(n_features)}; give it rows with the columns it was fitted on (transform new "
+            "rows with the fitted Harmonizer or pipeline first)."
+        )
+    return model

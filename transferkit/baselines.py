@@ -51,9 +51,11 @@ def make_model(name: ModelName | BaseEstimator, task: str, seed: int = 0) -> Bas
         return clone(name)
     check_choice("make_model", "name", name, ("logistic", "gbm"))
     if task == "regression":
-        return Ridge() if name == "logistic" else HistGradientBoostingRegressor(random_state=seed)
+        if name == "logistic":
+            return Ridge(random_state=seed)
+        return HistGradientBoostingRegressor(random_state=seed)
     if name == "logistic":
-        return LogisticRegression(max_iter=2000)
+        return LogisticRegression(max_iter=2000, random_state=seed)
     return HistGradientBoostingClassifier(random_state=seed)
 
 

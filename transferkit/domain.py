@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from transferkit._validation import check_param, describe_positions
+from transferkit._validation import (
+    check_choice,
+    check_known_columns,
+    check_param,
+    describe_positions,
+    did_you_mean,
+)
 from transferkit.exceptions import DomainMismatchError, TransferWarning
 from transferkit.schema import Schema
 
@@ -81,23 +87,28 @@ def _infer_task(labels: pd.Series) -> Task:
     return "binary" if values.nunique() <= 2 else "multiclass"
 
 
-def _coerce_numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
+def _coerce_numeric(
+    frame: pd.DataFrame, column: str, name: str, bad_numeric: str = "error",
+    coerced: dict[str, int] | None = None,
+) -> pd.Series:
     series = frame[column]
     if pd.api.types.is_bool_dtype(series):
         return series.astype(float)
     if pd.api.types.is_numeric_dtype(series):
         values = series.astype(float)
     else:
-        values = pd.to_numeric(series, errors="coerce")
-        junk = values.isna() & series.notna()
-        if junk.any():
-            examples = ", ".join(
-                f"{series.iloc[i]!r} (row {frame.index[i]})" for i in np.flatnonzero(junk)[:3]
-            )
+        try:
+            values = pd.to_numeric(series, errors="coerce")
+        except (TypeError, ValueError) as exc:
             raise ValueError(
-                f"Domain {name!r}: column {column!r} has the numeric role but holds "
-                f"non-numeric values: {examples}. Clean the column or declare it categorical."
-            )
+                f"Domain {name!r}: column {column!r} has the numeric role but its cells are "
+                f"not numbers or strings ({exc}); declare it categorical or exclude it."
+            ) from exc
+        junk = (values.isna() & series.notna()).to_numpy()
+        if junk.any():
+            _report_junk(series, junk, column, name, bad_numeric)
+            if coerced is not None:
+                coerced[column] = int(junk.sum())
         values = values.astype(float)
     infinite = np.isinf(values.to_numpy())
     if infinite.any():
@@ -106,6 +117,27 @@ def _coerce_numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
             f"{describe_positions(infinite, list(frame.index))}."
         )
     return values
+
+
+def _report_junk(series: pd.Series, junk: np.ndarray, column: str, name: str,
+                 bad_numeric: str) -> None:
+    """Refuse (or, with ``bad_numeric="coerce"``, warn about) non-numbers in a numeric column."""
+    n_bad, n_filled = int(junk.sum()), int(series.notna().sum())
+    values = series[junk].astype(str).value_counts()
+    distinct = ", ".join(f"{value!r} x{count}" for value, count in values.head(5).items())
+    more = f" and {len(values) - 5} other values" if len(values) > 5 else ""
+    rows = describe_positions(junk, list(series.index), limit=3)
+    cells = "1 cell is not a number" if n_bad == 1 else f"{n_bad} cells are not numbers"
+    what = (f"Domain {name!r}: column {column!r} is numeric ({n_filled - n_bad} of {n_filled} "
+            f"filled cells are numbers) but {cells}: {distinct}{more}, in {rows}")
+    if bad_numeric == "coerce":
+        warnings.warn(f"{what}; they are read as missing (bad_numeric='coerce').",
+                      TransferWarning, stacklevel=4)
+        return
+    raise ValueError(
+        f"{what}. Clean the file, pass bad_numeric='coerce' to read them as missing, or "
+        f"declare the column categorical=[{column!r}]."
+    )
 
 
 class Domain:
@@ -172,6 +204,7 @@ class Domain:
         extra: Mapping[str, Any] | None = None,
         task: Task | None = None,
         allow_unlabeled: bool = False,
+        bad_numeric: Literal["error", "coerce"] = "error",
     ) -> Domain:
         """A Domain from a pandas DataFrame; feature roles are inferred where not given.
 
@@ -192,16 +225,34 @@ class Domain:
             Market metadata.
         task : {"binary", "multiclass", "regression"}, optional
             Overrides the task inferred from the label.
+        bad_numeric : {"error", "coerce"}, default="error"
+            Cells that are not numbers in a numeric column (given ``numeric=`` or inferred:
+            a text column of at least 90 % numbers, such as prices with a few ``'?'``):
+            refuse with a message giving their count, values and rows, or read them as
+            missing with a ``TransferWarning``; the counts are kept in
+            ``metadata.extra["coerced_cells"]``. Never silently retyped.
 
         Raises
         ------
         ValueError
-            Empty frame, duplicated or missing columns, junk in numeric columns, missing
-            labels, negative weights.
+            Empty frame, duplicated or missing columns (with a did-you-mean), no feature
+            columns, junk in numeric columns, missing labels, negative weights.
+        TypeError
+            Column names that are not strings (``0, 1, 2`` from a file without a header).
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(
                 f"Domain.from_frame expects a pandas DataFrame; got {type(frame).__name__}."
+            )
+        check_choice("Domain.from_frame", "bad_numeric", bad_numeric, ("error", "coerce"))
+        not_strings = [c for c in frame.columns if not isinstance(c, str)]
+        if not_strings:
+            shown = ", ".join(f"{c!r} ({type(c).__name__})" for c in not_strings[:5])
+            raise TypeError(
+                f"Domain {name!r}: column names must be strings; got {shown}"
+                f"{', ...' if len(not_strings) > 5 else ''}. Name the columns (a file read "
+                "without a header row gets 0, 1, 2, ...), e.g. frame.columns = "
+                "frame.columns.astype(str)."
             )
         if frame.columns.duplicated().any():
             duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
@@ -210,24 +261,33 @@ class Domain:
             raise ValueError(f"Domain {name!r} is empty (0 rows); a market needs data.")
         if label is not None and label not in frame.columns:
             raise ValueError(
-                f"Domain {name!r} has no label column {label!r}; its columns are "
+                f"Domain {name!r} has no label column {label!r}."
+                f"{did_you_mean(label, list(frame.columns))} Its columns are "
                 f"{list(map(str, frame.columns))}."
             )
-        named = [*(numeric or ()), *(categorical or ()), *text, *image, *exclude,
-                 *(c for c in (id, time, weight) if c is not None)]
-        missing = [c for c in named if c not in frame.columns]
-        if missing:
-            raise ValueError(
-                f"Domain {name!r}: columns {missing} are named in the schema but absent from "
-                f"the frame, which has {list(map(str, frame.columns))}."
-            )
+        for role, names in (("numeric", numeric or ()), ("categorical", categorical or ()),
+                            ("text", text), ("image", image), ("exclude", exclude),
+                            ("id/time/weight", [c for c in (id, time, weight) if c is not None])):
+            if isinstance(names, str):
+                raise TypeError(
+                    f"Domain {name!r}: {role}= takes a list of column names; got the string "
+                    f"{names!r}. Write {role}=[{names!r}]."
+                )
+            check_known_columns(list(names), list(frame.columns), f"Domain {name!r}: {role}=")
         schema = Schema.infer(
             frame, label=label, numeric=numeric, categorical=categorical, text=text,
             image=image, id=id, time=time, weight=weight, exclude=exclude,
         )
+        if not schema.features:
+            raise ValueError(
+                f"Domain {name!r} has no feature columns: its columns {list(frame.columns)} "
+                f"are all label, id, time, weight or excluded ({list(exclude)}). Keep at least "
+                "one feature column."
+            )
         table = frame.loc[:, list(schema.columns)].copy()
+        coerced: dict[str, int] = {}
         for column in schema.numeric:
-            table[column] = _coerce_numeric(frame, column, name)
+            table[column] = _coerce_numeric(frame, column, name, bad_numeric, coerced)
         for column in schema.categorical:
             if not isinstance(table[column].dtype, pd.CategoricalDtype):
                 table[column] = table[column].astype(object)
@@ -245,7 +305,10 @@ class Domain:
             table[weight] = _check_weights(_coerce_numeric(frame, weight, name), name)
         if label is not None:
             _check_labels(table[label], name, allow_unlabeled, list(frame.index))
-        metadata = Metadata(name, country, language, currency, dict(extra or {}))
+        extras = dict(extra or {})
+        if coerced:
+            extras["coerced_cells"] = coerced
+        metadata = Metadata(name, country, language, currency, extras)
         return cls(table, schema, metadata=metadata, task=task)
 
     @classmethod
@@ -290,6 +353,11 @@ class Domain:
             raise ValueError(f"Domain {name!r}: X must be numeric ({exc}).") from exc
         if array.shape[0] == 0:
             raise ValueError(f"Domain {name!r} is empty (0 rows); a market needs data.")
+        if array.size == 0:
+            raise ValueError(
+                f"Domain {name!r}: X has shape {array.shape}, no feature values per row; a "
+                "market needs at least one feature."
+            )
         bad = ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
         if bad.any():
             raise ValueError(
@@ -521,6 +589,45 @@ class Domain:
         array = None if self._array is None else self._array[index]
         return Domain(self._table.iloc[index], self.schema, array=array,
                       metadata=self.metadata, task=self.task)
+
+    def concat(self, other: Domain) -> Domain:
+        """Rows of ``self`` then rows of ``other``: two parts of one market, one schema.
+
+        The schema, metadata and task are kept as they are (nothing is re-inferred), so
+        joining labelled and unlabelled parts never retypes a column.
+
+        Raises
+        ------
+        DomainMismatchError
+            When the two parts have different schemas or feature shapes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> part = Domain.from_arrays(np.zeros((2, 3)), [0, 1], name="ca")
+        >>> part.concat(part.hide_labels(0)).n_samples, part.concat(part).n_labeled
+        (4, 4)
+        """
+        if not isinstance(other, Domain):
+            raise TypeError(f"Domain.concat expects a Domain; got {type(other).__name__}.")
+        if other.schema != self.schema:
+            raise DomainMismatchError(
+                f"Cannot join Domain {other.name!r} to {self.name!r}: their schemas differ "
+                f"({other.schema} vs {self.schema}); harmonize them first."
+            )
+        if (self._array is None) != (other._array is None) or (
+                self._array is not None and self._array.shape[1:] != other._array.shape[1:]):
+            raise DomainMismatchError(
+                f"Cannot join Domain {other.name!r} to {self.name!r}: their feature arrays "
+                "have different shapes."
+            )
+        table = pd.concat([self._table, other._table], ignore_index=True)
+        label = self.schema.label
+        if label is not None and table[label].isna().any():
+            table[label] = table[label].astype(
+                float if pd.api.types.is_numeric_dtype(table[label]) else object)
+        array = None if self._array is None else np.concatenate([self._array, other._array])
+        return Domain(table, self.schema, array=array, metadata=self.metadata, task=self.task)
 
     def labeled(self) -> Domain:
         """The labelled rows."""

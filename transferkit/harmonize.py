@@ -39,7 +39,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from transferkit._validation import check_choice, check_param
+from transferkit._validation import check_choice, check_param, describe_positions
 from transferkit.domain import Domain
 from transferkit.exceptions import DomainMismatchError, TransferWarning
 from transferkit.schema import Schema
@@ -47,6 +47,8 @@ from transferkit.schema import Schema
 __all__ = ["HarmonizedPair", "Harmonizer", "harmonize"]
 
 _MISSING = "__missing__"
+# Harmonised features beyond float32's range (3.4e38) overflow in every torch method.
+_MAX_FEATURE = 1e38
 Side = Literal["source", "target"]
 
 
@@ -141,6 +143,12 @@ class Harmonizer(BaseEstimator):
         Harmonised input columns (after renames).
     dropped_columns_ : dict
         ``{"source_only": [...], "target_only": [...]}`` columns that were dropped.
+    changes_ : list of dict
+        Every column the harmonizer did not pass through as it came, one
+        ``{"column", "action", "reason"}`` dict each, for the terminal and the report.
+        ``action`` is ``"dropped"`` (in one market only), ``"imputed"`` (absent or empty in
+        a market, filled from the fitting rows' statistics) or ``"coerced"`` (non-numeric
+        cells read as missing by ``Domain.from_frame(bad_numeric="coerce")``).
     unseen_categories_ : dict
         Target categories never seen in the source, per column.
     classes_ : ndarray or None
@@ -187,6 +195,7 @@ class Harmonizer(BaseEstimator):
                 raise TypeError(f"Harmonizer.fit expects Domains; the {side} is "
                                 f"{type(domain).__name__}.")
         self.base_currency_ = self.base_currency or source.metadata.currency
+        self.changes_: list[dict[str, str]] = []
         source_frame, source_schema = self._prepare(source, "source")
         target_frame, target_schema = self._prepare(target, "target")
         numeric, categorical = self._shared_features(source_schema, target_schema, source, target)
@@ -197,6 +206,7 @@ class Harmonizer(BaseEstimator):
                 f"Markets {source.name!r} and {target.name!r} share no feature columns; map "
                 "column names with target_columns={...}."
             )
+        self._note_empty_and_coerced(source, source_frame, target, target_frame)
         self.task_ = source.task
         self.classes_ = self._fit_labels(source, source_frame, source_schema,
                                          target, target_frame, target_schema)
@@ -207,6 +217,7 @@ class Harmonizer(BaseEstimator):
         self.transformer_ = self._column_transformer(numeric, categorical)
         self.transformer_.fit(fit_frame.loc[:, self.features_in_])
         self.feature_names_out_ = [str(n) for n in self.transformer_.get_feature_names_out()]
+        self._check_scaler_finite(fit_frame)
         self.unseen_categories_ = self._unseen_categories(target_frame, target.name)
         self.source_name_, self.target_name_ = source.name, target.name
         return self
@@ -232,6 +243,10 @@ class Harmonizer(BaseEstimator):
             )
         features = np.asarray(self.transformer_.transform(frame.loc[:, self.features_in_]),
                               dtype=float)
+        # One pass catches NaN, infinity and values float32 models would turn into infinity.
+        within = np.abs(features) <= _MAX_FEATURE
+        if not within.all():
+            self._raise_non_finite(~within, frame, domain.name)
         kept = [c for c in (schema.label, schema.id, schema.time, schema.weight) if c is not None]
         out_schema = Schema(numeric=tuple(self.feature_names_out_), label=schema.label,
                             id=schema.id, time=schema.time, weight=schema.weight)
@@ -332,6 +347,14 @@ class Harmonizer(BaseEstimator):
         imputed = source_only if self.missing_columns == "impute" else []
         dropped_source = [] if imputed else source_only
         self.dropped_columns_ = {"source_only": dropped_source, "target_only": target_only}
+        for column in dropped_source:
+            self._note(column, "dropped", f"only in source {source_domain.name!r}")
+        for column in target_only:
+            self._note(column, "dropped", f"only in target {target_domain.name!r}; the source "
+                                          "cannot teach it")
+        for column in imputed:
+            self._note(column, "imputed", f"absent in target {target_domain.name!r}; filled "
+                                          "from source statistics")
         if dropped_source or target_only:
             warnings.warn(
                 f"Dropping columns found in one market only: source {source_domain.name!r} "
@@ -383,6 +406,74 @@ class Harmonizer(BaseEstimator):
             )
         return np.array(sorted(shared, key=str), dtype=object if
                         any(isinstance(c, str) for c in shared) else None)
+
+    def _note(self, column: str, action: str, reason: str) -> None:
+        self.changes_.append({"column": column, "action": action, "reason": reason})
+
+    def _note_empty_and_coerced(self, source: Domain, source_frame: pd.DataFrame,
+                                target: Domain, target_frame: pd.DataFrame) -> None:
+        """Warn about features empty in one market and record cells coerced at the door."""
+        for side, domain, frame in (("source", source, source_frame),
+                                    ("target", target, target_frame)):
+            renames = dict((self.target_columns if side == "target" else self.source_columns)
+                           or {})
+            for column, count in dict(domain.metadata.extra.get("coerced_cells", {})).items():
+                column = renames.get(column, column)
+                if column in self.features_in_:
+                    self._note(column, "coerced", f"{count} non-numeric cells in {side} "
+                                                  f"{domain.name!r} read as missing")
+            empty = [c for c in self.features_in_
+                     if c in frame.columns and bool(frame[c].isna().all())]
+            if not empty:
+                continue
+            fill = ("the fitting rows' median (numeric) or a missing level (categorical)"
+                    if side == "target" else "a constant, so they carry no information")
+            for column in empty:
+                self._note(column, "imputed", f"missing in every row of {side} "
+                                              f"{domain.name!r}")
+            warnings.warn(
+                f"Columns {empty} are missing in every row of {side} {domain.name!r}; they are "
+                f"imputed there with {fill}. Check the file, or leave them out with "
+                "exclude=[...].",
+                TransferWarning, stacklevel=3,
+            )
+
+    def _check_scaler_finite(self, fit_frame: pd.DataFrame) -> None:
+        numeric = self.transformer_.named_transformers_.get("numeric")
+        scaler = None if numeric is None else numeric.named_steps.get("scale")
+        if scaler is None:
+            return
+        # The scaler sees the imputer's output: the numeric columns, then indicators.
+        stats_ok = np.isfinite(scaler.mean_) & np.isfinite(scaler.scale_)
+        bad = [c for c, ok in zip(self.numeric_in_, stats_ok, strict=False) if not ok]
+        if bad:
+            raise ValueError(
+                f"Cannot standardise columns {bad}: {self._magnitudes(fit_frame, bad)}; their "
+                "mean or variance overflows. Rescale them (divide, or take a log), clip "
+                "them, or pass scale_numeric=False."
+            )
+
+    def _raise_non_finite(self, bad: np.ndarray, frame: pd.DataFrame, name: str) -> None:
+        outputs = [n for n, b in zip(self.feature_names_out_, bad.any(axis=0), strict=True) if b]
+        inputs = [c for c in self.features_in_
+                  if any(o == c or o.startswith(f"{c}_") or o.endswith(f"_{c}") for o in outputs)]
+        raise ValueError(
+            f"Harmonised features {outputs} of Domain {name!r} are not finite (NaN or "
+            f"infinite) or beyond 1e38 in magnitude in {describe_positions(bad.any(axis=1))}: "
+            f"{self._magnitudes(frame, inputs)}. Values this large overflow when converted "
+            "or standardised; rescale the columns (divide, or take a log), clip them, or "
+            "leave them out with exclude=[...]."
+        )
+
+    @staticmethod
+    def _magnitudes(frame: pd.DataFrame, columns: Sequence[str]) -> str:
+        parts = []
+        for column in columns:
+            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            finite = np.abs(values[np.isfinite(values)])
+            biggest = f"{finite.max():.3g}" if finite.size else "no finite value"
+            parts.append(f"input column {column!r} reaches {biggest} in magnitude")
+        return "; ".join(parts) if parts else "no single input column is to blame"
 
     def _column_transformer(self, numeric: list[str], categorical: list[str]) -> ColumnTransformer:
         numeric_steps = [("impute", SimpleImputer(strategy="median", add_indicator=True,

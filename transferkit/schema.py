@@ -6,6 +6,13 @@ Examples
 >>> frame = pd.DataFrame({"price": [1.0, 2.0], "colour": ["red", "blue"], "bought": [0, 1]})
 >>> Schema.infer(frame, label="bought")
 Schema(numeric=('price',), categorical=('colour',), label='bought')
+
+A text column whose cells are nearly all numbers (a price column with a few ``'?'``) is a
+numeric column with junk in it, not a categorical with hundreds of levels:
+
+>>> junk = pd.DataFrame({"price": [str(p) for p in range(19)] + ["?"]})
+>>> Schema.infer(junk).numeric
+('price',)
 """
 
 from __future__ import annotations
@@ -16,11 +23,16 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["Role", "Schema"]
+__all__ = ["MOSTLY_NUMERIC", "Role", "Schema", "is_mostly_numeric"]
 
 Role = Literal["numeric", "categorical", "text", "image", "label", "id", "time", "weight"]
 
 _FEATURE_ROLES: tuple[str, ...] = ("numeric", "categorical", "text", "image")
+# A text column is taken for a numeric one with junk cells when at least this share of its
+# filled cells parse as numbers (and at least one does not).
+MOSTLY_NUMERIC = 0.9
+# Cells parsed first to rule out ordinary text columns without parsing them whole.
+_PROBE_CELLS = 2000
 _SINGLE_ROLES: tuple[str, ...] = ("label", "id", "time", "weight")
 
 
@@ -133,8 +145,11 @@ class Schema:
         """Build a schema, inferring feature roles from dtypes where not given.
 
         Columns given a role keep it; every other column becomes a feature inferred from its
-        dtype: numbers and booleans are numeric, strings and everything else categorical.
-        ``exclude`` leaves columns out altogether.
+        dtype: numbers and booleans are numeric, strings and everything else categorical,
+        except text columns whose filled cells are at least 90 % numbers and hold some
+        that are not (``'?'``, ``'n/a'``): those are numeric columns with junk cells, which
+        ``Domain.from_frame`` reports (or coerces with ``bad_numeric="coerce"``) instead of
+        silently one-hot encoding every price. ``exclude`` leaves columns out altogether.
         """
         named = {c for c in (label, id, time, weight) if c is not None}
         named |= set(text) | set(image) | set(exclude)
@@ -143,6 +158,7 @@ class Schema:
         inferred_numeric = [
             c for c in free
             if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+            or is_mostly_numeric(frame[c])
         ]
         inferred_categorical = [c for c in free if c not in inferred_numeric]
         numeric = list(numeric or ()) + inferred_numeric
@@ -165,3 +181,36 @@ class Schema:
             if value not in ((), None):
                 parts.append(f"{field.name}={value!r}")
         return f"Schema({', '.join(parts)})"
+
+
+def is_mostly_numeric(series: pd.Series) -> bool:
+    """True for a text column that is numbers with some junk cells (see ``Schema.infer``).
+
+    A column whose filled cells all parse is kept as text (zip codes stored as strings);
+    only a mix of at least ``MOSTLY_NUMERIC`` numbers and some non-numbers counts.
+
+    >>> is_mostly_numeric(pd.Series(["1.5", "2", "?", "3", "4", "5", "6", "7", "8", "9"]))
+    True
+    >>> is_mostly_numeric(pd.Series(["red", "2", "blue"]))
+    False
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) \
+            or isinstance(series.dtype, pd.CategoricalDtype | pd.DatetimeTZDtype) \
+            or pd.api.types.is_datetime64_any_dtype(series):
+        return False
+    probe = series.iloc[:_PROBE_CELLS].dropna()
+    if probe.empty or _numeric_share(probe) < MOSTLY_NUMERIC / 2:
+        return False
+    filled = series.dropna()
+    share = _numeric_share(filled)
+    return MOSTLY_NUMERIC <= share < 1.0
+
+
+def _numeric_share(values: pd.Series) -> float:
+    if values.empty:
+        return 0.0
+    try:
+        parsed = pd.to_numeric(values, errors="coerce")
+    except (TypeError, ValueError):  # cells that are lists, dicts, ...: not a number column
+        return 0.0
+    return float(parsed.notna().mean())

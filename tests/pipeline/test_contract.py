@@ -46,3 +46,28 @@ def test_names_are_unique_and_cover_every_family():
     families = {METHODS.get(n).family for n in names()}
     assert {"baseline", "reweight", "align"} <= families
     assert len(names()) == len(set(names()))
+
+
+@pytest.mark.parametrize("name", names())
+def test_every_method_takes_a_random_state(name):
+    from transferkit.pipeline import create
+
+    method = create(name, random_state=3, **_params(name))
+    assert 3 in _seeds(method), f"{name}: random_state=3 reached no seed parameter"
+
+
+def _seeds(estimator) -> list:
+    found = []
+    for key, value in estimator.get_params(deep=True).items():
+        if key.endswith("random_state") or key.endswith("seed"):
+            found.append(value)
+    return found
+
+
+def test_a_seed_changes_the_randomness_not_the_budget(markets):
+    source, target, raw = markets
+    runs = [TransferPipeline("dann", method_params=_params("dann"), random_state=seed
+                             ).fit(source, target) for seed in (0, 1)]
+    steps = [len(run.method_.history_) for run in runs]
+    assert steps[0] == steps[1]
+    assert not np.allclose(runs[0].predict_proba(raw), runs[1].predict_proba(raw))

@@ -54,9 +54,9 @@ def test_grid_search_with_a_prefitted_weighter(two_markets) -> None:
     search = GridSearchCV(
         ReweightedEstimator(make_pipeline(StandardScaler(), LogisticRegression()),
                             FrozenEstimator(weighter)),
-        {"base_estimator__logisticregression__C": [0.1, 1.0]}, cv=3,
+        {"estimator__logisticregression__C": [0.1, 1.0]}, cv=3,
     ).fit(source.X, source.y)
-    assert search.best_params_["base_estimator__logisticregression__C"] in (0.1, 1.0)
+    assert search.best_params_["estimator__logisticregression__C"] in (0.1, 1.0)
     best = search.best_estimator_
     np.testing.assert_allclose(best.sample_weight_, weighter.compute_weights(source.X))
     assert clone(best).get_params()["weighter"] is not None

@@ -47,7 +47,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, one_thread):
     assert result.returncode == -9, result.stderr  # SIGKILL: no cleanup ran
     latest = latest_checkpoint(folder)
     assert latest is not None and latest.endswith("checkpoint-000000006")
-    assert not [p for p in os.listdir(folder) if p.startswith(".tmp")]
+    assert not [p for p in os.listdir(os.path.dirname(latest)) if p.startswith(".tmp")]
 
     resumed = _jobs.train(str(folder), resume=True)
     reference = _jobs.train(None)
@@ -69,8 +69,11 @@ def test_checkpoint_folder_holds_safetensors_and_json(tmp_path, one_thread):
     loaded = load_checkpoint(latest)
     for name, value in trainer.model_.state_dict().items():
         assert torch.equal(loaded["model"][name], value.cpu())
-    # only the newest checkpoints are kept
-    assert len([p for p in os.listdir(tmp_path) if p.startswith("checkpoint-")]) == 2
+    # only the newest checkpoints are kept, in the run's own subfolder
+    assert os.path.dirname(latest) == trainer.checkpoint_folder_
+    assert os.listdir(tmp_path) == ["step-Sequential"]
+    assert len([p for p in os.listdir(trainer.checkpoint_folder_)
+                if p.startswith("checkpoint-")]) == 2
 
 
 def test_resume_of_a_finished_run_changes_nothing(tmp_path, one_thread):

@@ -294,7 +294,8 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path):
         trainer.fit((X, y))
     assert "inputs are finite" in str(error.value)
     assert "checkpoint-000000005" in str(error.value)
-    assert (tmp_path / "checkpoint-000000005" / "model.safetensors").exists()
+    folder = trainer.checkpoint_folder_
+    assert (tmp_path / folder / "checkpoint-000000005" / "model.safetensors").exists()
 
 
 def test_bad_inputs():

@@ -30,6 +30,7 @@ import contextlib
 import hashlib
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,10 +38,11 @@ import numpy as np
 import torch
 
 from transferkit._io import atomic_write_bytes
-from transferkit._validation import check_param
+from transferkit._validation import check_choice, check_param, describe_positions
 from transferkit.backbones._base import Backbone, TorchBackbone, rows_digest
 from transferkit.backbones.module import as_backbone
 from transferkit.domain import Domain
+from transferkit.exceptions import TransferWarning
 from transferkit.training import resolve_device
 
 __all__ = ["encode", "feature_cache_path", "raw_rows"]
@@ -98,6 +100,7 @@ def encode(
     device: str | torch.device = "auto",
     amp: bool | Literal["auto"] = "auto",
     cache_dir: str | os.PathLike[str] | None = None,
+    blank_texts: Literal["warn", "error"] = "warn",
 ) -> Domain:
     """Features of every row of ``domain`` from a frozen ``backbone``, as a new Domain.
 
@@ -117,7 +120,11 @@ def encode(
         on CUDA only. Features are returned as float32 either way.
     cache_dir : path, optional
         Folder for the feature cache. Files are ``<backbone>-<key>.npy`` written atomically;
-        the key covers the backbone's weights and settings and the data's bytes.
+        the key covers the backbone's weights and settings and the data's bytes. A
+        corrupt or truncated cache file is deleted and recomputed, with a warning.
+    blank_texts : {"warn", "error"}, default="warn"
+        Empty or whitespace-only texts all get one and the same embedding: warn with
+        their count and rows, or refuse.
 
     Returns
     -------
@@ -130,18 +137,21 @@ def encode(
     TypeError
         The backbone reads another modality than the Domain holds.
     ValueError
-        Unreadable image files (named), bad parameters.
+        Unreadable image files (named), blank texts with ``blank_texts="error"``, bad
+        parameters.
     """
     backbone = as_backbone(backbone)
     check_param("encode", "batch_size", batch_size, "an int >= 1",
                 lambda v: int(v) == v and v >= 1)
     check_param("encode", "amp", amp, "True, False or 'auto'",
                 lambda v: v in (True, False, "auto"))
+    check_choice("encode", "blank_texts", blank_texts, ("warn", "error"))
     rows = raw_rows(domain, backbone)
+    if backbone.modality == "text":
+        _check_blank_texts(rows, domain.name, blank_texts)
     path = None if cache_dir is None else feature_cache_path(domain, backbone, cache_dir)
-    if path is not None and path.is_file():
-        features = np.load(path, mmap_mode="r")
-    else:
+    features = _read_cache(path, len(rows)) if path is not None and path.is_file() else None
+    if features is None:
         backbone.check_rows(rows)
         features = _run(backbone, rows, int(batch_size), resolve_device(str(device)), amp)
         if path is not None:
@@ -150,6 +160,36 @@ def encode(
             atomic_write_bytes(path, buffer.getvalue())
     names = [f"{backbone.name}_{i}" for i in range(features.shape[1])]
     return domain.with_features(np.asarray(features, dtype=np.float32), feature_names=names)
+
+
+def _check_blank_texts(texts: Any, name: str, mode: str) -> None:
+    blank = np.array([not str(t).strip() for t in texts], dtype=bool)
+    if not blank.any():
+        return
+    message = (f"Domain {name!r} has {int(blank.sum())} of {blank.size} texts that are empty "
+               f"or only whitespace ({describe_positions(blank)}); they all get one and the "
+               "same embedding. Drop or fill them")
+    if mode == "error":
+        raise ValueError(message + ", or pass blank_texts='warn' to keep them.")
+    warnings.warn(message + " (blank_texts='error' refuses them).", TransferWarning,
+                  stacklevel=3)
+
+
+def _read_cache(path: Path, n_rows: int) -> np.ndarray | None:
+    """The cached features, or None (after deleting the file) when it is damaged."""
+    try:
+        features = np.load(path, mmap_mode="r", allow_pickle=False)
+        if features.ndim != 2 or features.shape[0] != n_rows:
+            raise ValueError(f"shape {features.shape}, expected ({n_rows}, n_features)")
+        return features
+    except (OSError, ValueError, EOFError) as exc:
+        warnings.warn(
+            f"Feature cache {str(path)!r} is corrupt or truncated ({exc}); it is deleted and "
+            "the features are computed again.",
+            TransferWarning, stacklevel=3,
+        )
+        path.unlink(missing_ok=True)
+        return None
 
 
 def _run(

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from transferkit._io import TABLE_FORMATS, read_table
+from transferkit._validation import check_known_columns
 from transferkit.domain import Domain
 
 __all__ = ["add_parser", "load_market", "run"]
 
-_READERS = {".csv": pd.read_csv, ".tsv": lambda p: pd.read_csv(p, sep="\t"),
-            ".parquet": pd.read_parquet, ".pq": pd.read_parquet, ".xlsx": pd.read_excel}
 _WRITERS = {".html": "to_html", ".htm": "to_html", ".json": "to_json", ".md": "to_markdown"}
 
 
@@ -39,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--label", default=None,
                         help="label column (files: analysed for label shift, not as a feature)")
     parser.add_argument("--exclude", nargs="*", default=[],
-                        help="file columns to leave out (ids, timestamps)")
+                        help="columns to leave out (ids, timestamps); each must exist in "
+                        "at least one market")
     parser.add_argument("--out", default=None,
                         help="report file: .html, .json or .md (default: print only)")
     parser.add_argument("--encoder", default=None,
@@ -59,27 +60,31 @@ def load_market(spec: str, *, label: str | None = None, exclude: list[str] | Non
                 name: str | None = None) -> Domain:
     """A Domain from a table file path or a ``dataset:market`` name.
 
+    Every column in ``exclude`` must exist (an unknown one is an error with a
+    did-you-mean); files go through ``transferkit._io.read_table``, so a missing, empty,
+    binary or corrupt file, or a duplicated header, is refused naming the file.
+
     Examples
     --------
     >>> load_market("stackoverflow:Germany").n_samples
     757
     """
+    market = _read_market(spec)
+    check_known_columns(list(exclude or ()), _columns(market), f"--exclude for {spec!r}")
+    return _as_domain(market, spec, label=label, exclude=list(exclude or ()), name=name)
+
+
+def _read_market(spec: str) -> pd.DataFrame | Domain:
+    """The raw table of a file, or the bundled market's Domain."""
     path = Path(spec)
-    if path.suffix.lower() in _READERS and (path.exists() or ":" not in spec):
+    if path.suffix.lower() in TABLE_FORMATS and (path.exists() or ":" not in spec):
         if not path.exists():
-            raise FileNotFoundError(f"No such file {spec!r}; give a CSV/Parquet path or "
+            raise FileNotFoundError(f"No such file {spec!r}; give a CSV/Parquet/Excel path or "
                                     "DATASET:MARKET (e.g. stackoverflow:Germany).")
-        try:
-            frame = _READERS[path.suffix.lower()](path)
-        except ImportError as exc:
-            raise ValueError(f"Cannot read {spec!r}: {exc}. Install pyarrow for Parquet, or "
-                             "convert the file to CSV.") from exc
-        return Domain.from_frame(frame, label=label, exclude=[c for c in exclude or ()
-                                                             if c in frame.columns],
-                                 name=name or path.stem, allow_unlabeled=True)
+        return read_table(path)
     if ":" not in spec:
         raise ValueError(
-            f"{spec!r} is neither a table file (.csv, .parquet, .xlsx) nor DATASET:MARKET "
+            f"{spec!r} is neither a table file (.csv, .tsv, .parquet, .xlsx) nor DATASET:MARKET "
             "such as 'stackoverflow:Germany'."
         )
     from transferkit.datasets.catalog import load_dataset
@@ -90,6 +95,35 @@ def load_market(spec: str, *, label: str | None = None, exclude: list[str] | Non
         raise ValueError(f"Data set {dataset!r} has no market {market!r}; it has "
                          f"{sorted(markets)}.")
     return markets[market]
+
+
+def _columns(market: pd.DataFrame | Domain) -> list[str]:
+    return list(market.columns) if isinstance(market, pd.DataFrame) else list(
+        market.schema.columns)
+
+
+def _as_domain(market: pd.DataFrame | Domain, spec: str, *, label: str | None,
+               exclude: list[str], name: str | None) -> Domain:
+    present = [c for c in exclude if c in _columns(market)]
+    if isinstance(market, pd.DataFrame):
+        return Domain.from_frame(market, label=label, exclude=present,
+                                 name=name or Path(spec).stem, allow_unlabeled=True)
+    if not present:
+        return market
+    schema = market.schema
+    roles = [c for c in present if c not in schema.features]
+    if roles:
+        raise ValueError(f"--exclude {roles} would remove the {schema.role_of(roles[0])} "
+                         f"column of {spec!r}; exclude only feature columns.")
+    keep = schema.drop(present)
+    meta = market.metadata
+    return Domain.from_frame(
+        market.frame.drop(columns=present), label=schema.label, numeric=keep.numeric,
+        categorical=keep.categorical, text=keep.text, image=keep.image, id=schema.id,
+        time=schema.time, weight=schema.weight, name=meta.name, country=meta.country,
+        language=meta.language, currency=meta.currency, extra=meta.extra, task=market.task,
+        allow_unlabeled=True,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,8 +140,12 @@ def run(args: argparse.Namespace) -> int:
     if names[0] == names[1]:
         names = [os.path.join(Path(spec).parent.name, Path(spec).stem)
                  for spec in (args.source, args.target)]
-    source = load_market(args.source, label=args.label, exclude=args.exclude, name=names[0])
-    target = load_market(args.target, label=args.label, exclude=args.exclude, name=names[1])
+    markets = [_read_market(spec) for spec in (args.source, args.target)]
+    # A column may exist in one market only, but each must exist somewhere.
+    check_known_columns(args.exclude, [c for m in markets for c in _columns(m)], "--exclude")
+    source, target = (
+        _as_domain(market, spec, label=args.label, exclude=args.exclude, name=name)
+        for market, spec, name in zip(markets, (args.source, args.target), names, strict=True))
     from transferkit.gap import gap_report
 
     label = args.label if args.label not in (None, source.schema.label) else None

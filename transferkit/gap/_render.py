@@ -59,21 +59,20 @@ def _fmt(value: Any) -> str:
 
 
 def _svg(figure: Any) -> str:
-    import matplotlib.pyplot as plt
-
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
 
 def _figures(report: GapReport) -> list[tuple[str, str]]:
-    """(caption, inline SVG) pairs; matplotlib's Agg backend, text kept as SVG text."""
-    import matplotlib
+    """(caption, inline SVG) pairs, text kept as SVG text.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    Figures are ``matplotlib.figure.Figure`` objects rendered directly, so the user's
+    pyplot backend and open figures are never touched.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
 
     out = []
     style = {"svg.fonttype": "none", "svg.hashsalt": "transferkit", "font.size": 8}
@@ -81,7 +80,8 @@ def _figures(report: GapReport) -> list[tuple[str, str]]:
     with matplotlib.rc_context(style):
         for item in report.plots.get("features", []):
             if item["kind"] == "numeric":
-                figure, (left, right) = plt.subplots(1, 2, figsize=(6.4, 2.3))
+                figure = Figure(figsize=(6.4, 2.3))
+                left, right = figure.subplots(1, 2)
                 edges = np.asarray(item["edges"])
                 for side in ("source", "target"):
                     left.stairs(item[side], edges, fill=True, alpha=0.35, color=_COLOURS[side],
@@ -92,7 +92,8 @@ def _figures(report: GapReport) -> list[tuple[str, str]]:
                 right.set_title("ECDF")
                 left.legend(frameon=False)
             else:
-                figure, left = plt.subplots(figsize=(6.4, 2.3))
+                figure = Figure(figsize=(6.4, 2.3))
+                left = figure.subplots()
                 positions = np.arange(len(item["levels"]))
                 for offset, side in ((-0.2, "source"), (0.2, "target")):
                     left.bar(positions + offset, item[side], width=0.4, color=_COLOURS[side],
@@ -104,7 +105,8 @@ def _figures(report: GapReport) -> list[tuple[str, str]]:
             out.append((f"Feature {item['feature']}", _svg(figure)))
         if "pca" in report.plots:
             pca = report.plots["pca"]
-            figure, axis = plt.subplots(figsize=(4.2, 3.6))
+            figure = Figure(figsize=(4.2, 3.6))
+            axis = figure.subplots()
             for side in ("source", "target"):
                 points = np.asarray(pca[side])
                 axis.scatter(points[:, 0], points[:, 1], s=5, alpha=0.45, color=_COLOURS[side],
@@ -117,7 +119,8 @@ def _figures(report: GapReport) -> list[tuple[str, str]]:
             out.append(("2-D PCA projection", _svg(figure)))
         if "priors" in report.plots:
             priors = report.plots["priors"]
-            figure, axis = plt.subplots(figsize=(4.2, 2.6))
+            figure = Figure(figsize=(4.2, 2.6))
+            axis = figure.subplots()
             series = [k for k in ("source", "target", "predicted", "bbse") if k in priors]
             width = 0.8 / len(series)
             positions = np.arange(len(priors["class"]))

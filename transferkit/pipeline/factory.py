@@ -3,7 +3,8 @@
 A method is anything with ``fit(source, target)`` on featurized Domains, then ``predict``
 (and ``predict_proba`` for classifiers). Families: ``baseline`` (source-only,
 target-only), ``reweight`` (any scikit-learn model on importance-weighted source rows),
-``align`` (DANN, CDAN, Deep CORAL, MMD and their source-only network), ``fewlabel``
+``align`` (DANN, CDAN, Deep CORAL, MMD and their source-only network), ``finetune``
+(the source network fine-tuned on the labelled target rows: L2-SP, LP-FT, probe), ``fewlabel``
 (methods that learn from the labelled target rows). Every name is unique across
 families; the registry lists them and unknown names fail with "did you mean".
 
@@ -33,6 +34,7 @@ from transferkit.align import ALIGNERS
 from transferkit.align.estimators import default_config
 from transferkit.baselines import make_model
 from transferkit.pipeline._baselines import SourceOnlyModel, TargetOnlyModel
+from transferkit.pipeline._finetune import SourceNetworkFineTune
 from transferkit.reweight import BBSE, MLLS, REWEIGHTERS, ReweightedEstimator
 from transferkit.training import TrainConfig
 
@@ -203,3 +205,24 @@ for _name, _cls in ALIGNERS.items():
     register_method(MethodSpec(
         _name, "align", _aligner(_name, _cls), False,
         (_cls.__doc__ or _cls.__name__).strip().splitlines()[0]))
+
+
+# ---------------------------------------------------------------------- fine-tuning
+def _finetuning(name: str, strategy: str) -> Callable[..., BaseEstimator]:
+    def build(*, task: str, model: Any, random_state: int | None,
+              **params: Any) -> BaseEstimator:
+        _check_params(name, SourceNetworkFineTune, params)
+        return SourceNetworkFineTune(strategy, random_state=random_state, **params)
+
+    return build
+
+
+for _name, _strategy, _summary in (
+        ("finetune_l2sp", "l2sp", "the source network fine-tuned on the target labels with "
+                                  "L2-SP towards its source weights"),
+        ("finetune_lp_ft", "lp_ft", "the source network probed, then fine-tuned (LP-FT) on "
+                                    "the target labels"),
+        ("finetune_probe", "linear_probe", "a new head on the frozen source network, fitted "
+                                           "on the target labels")):
+    register_method(MethodSpec(_name, "finetune", _finetuning(_name, _strategy), True,
+                               _summary))

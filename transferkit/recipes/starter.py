@@ -30,7 +30,7 @@ import pandas as pd
 
 from transferkit._io import read_table
 
-__all__ = ["id_like_columns", "date_like_columns", "starter_recipe"]
+__all__ = ["date_like_columns", "id_like_columns", "starter_recipe"]
 
 _MONEY = re.compile(r"price|amount|salary|revenue|spend|cost|income|fee|total|value", re.I)
 _ID_NAME = re.compile(r"(^|_)(id|uuid|key)$", re.I)

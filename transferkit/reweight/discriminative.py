@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -44,6 +45,9 @@ class DiscriminativeRatio(BaseReweighter):
         Flattening exponent α: weights ``w ** α`` (see ``BaseReweighter``).
     clip : float > 1, optional
         Largest weight, as a multiple of the mean weight.
+    random_state : int, optional
+        Seeds the calibration folds and any randomised classifier (its ``random_state``
+        parameter, when it has one); nothing else changes.
 
     Attributes
     ----------
@@ -78,12 +82,14 @@ class DiscriminativeRatio(BaseReweighter):
         max_proba: float = 0.999,
         power: float = 1.0,
         clip: float | None = None,
+        random_state: int | None = None,
     ) -> None:
         self.estimator = estimator
         self.calibration = calibration
         self.max_proba = max_proba
         self.power = power
         self.clip = clip
+        self.random_state = random_state
 
     def _fit_ratio(self, X_source: np.ndarray, X_target: np.ndarray) -> None:
         check_choice("DiscriminativeRatio", "calibration", self.calibration,
@@ -100,11 +106,15 @@ class DiscriminativeRatio(BaseReweighter):
                     "HistGradientBoostingClassifier."
                 )
             classifier = clone(self.estimator)
+            if self.random_state is not None and "random_state" in classifier.get_params():
+                classifier.set_params(random_state=self.random_state)
         method = self.calibration
         if method == "auto":
             method = "none" if self.estimator is None else "sigmoid"
         if method != "none":
-            classifier = CalibratedClassifierCV(classifier, method=method, cv=3)
+            folds = StratifiedKFold(3, shuffle=self.random_state is not None,
+                                    random_state=self.random_state)
+            classifier = CalibratedClassifierCV(classifier, method=method, cv=folds)
         X = np.concatenate([X_source, X_target])
         is_target = np.r_[np.zeros(len(X_source)), np.ones(len(X_target))]
         self.classifier_ = classifier.fit(X, is_target)

@@ -1,6 +1,6 @@
 """Train any scikit-learn model on importance-weighted source rows.
 
-``ReweightedEstimator(base_estimator, weighter)`` fits the weighter on the two markets,
+``ReweightedEstimator(estimator, weighter)`` fits the weighter on the two markets,
 then the base estimator on the labelled source rows with ``sample_weight`` routed to
 wherever it belongs (the last step of a ``Pipeline``, however nested). It is itself an
 sklearn classifier or regressor, so it clones, pickles and tunes in ``GridSearchCV``.
@@ -8,6 +8,7 @@ sklearn classifier or regressor, so it clones, pickles and tunes in ``GridSearch
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -64,7 +65,8 @@ def sample_weight_params(estimator: BaseEstimator, sample_weight: np.ndarray) ->
 
 def _base_has(method: str) -> Callable[[ReweightedEstimator], bool]:
     def check(self: ReweightedEstimator) -> bool:
-        target = getattr(self, "estimator_", self.base_estimator)
+        inner = self.estimator if self.estimator is not None else self.base_estimator
+        target = getattr(self, "estimator_", inner)
         return hasattr(target, method)
 
     return check
@@ -75,9 +77,9 @@ class ReweightedEstimator(MetaEstimatorMixin, BaseEstimator):
 
     Parameters
     ----------
-    base_estimator : estimator
+    estimator : estimator
         Any sklearn classifier or regressor (or ``Pipeline``) whose final step takes
-        ``sample_weight``.
+        ``sample_weight`` (scikit-learn's name for the inner model since 1.2).
     weighter : BaseReweighter or LabelShiftEstimator, optional
         ``None`` uses ``DiscriminativeRatio()``. A covariate reweighter weights rows by
         ``p_t(x) / p_s(x)``; a label-shift estimator (``BBSE``, ``MLLS``) by
@@ -86,6 +88,8 @@ class ReweightedEstimator(MetaEstimatorMixin, BaseEstimator):
         the weights of the rows passed to ``fit``. Inside ``GridSearchCV`` or
         ``cross_validate``, which clone every parameter, wrap the fitted weighter in
         ``sklearn.frozen.FrozenEstimator`` so that the clones keep it fitted.
+    base_estimator : estimator, optional
+        Deprecated alias of ``estimator``; it warns and will be removed.
 
     Attributes
     ----------
@@ -114,11 +118,28 @@ class ReweightedEstimator(MetaEstimatorMixin, BaseEstimator):
 
     def __init__(
         self,
-        base_estimator: BaseEstimator,
+        estimator: BaseEstimator | None = None,
         weighter: BaseReweighter | LabelShiftEstimator | None = None,
+        *,
+        base_estimator: BaseEstimator | str = "deprecated",
     ) -> None:
-        self.base_estimator = base_estimator
+        self.estimator = estimator
         self.weighter = weighter
+        self.base_estimator = base_estimator
+
+    def _base(self) -> BaseEstimator:
+        """``estimator``, or the deprecated ``base_estimator`` with a FutureWarning."""
+        if not (isinstance(self.base_estimator, str) and self.base_estimator == "deprecated"):
+            if self.estimator is not None:
+                raise ValueError("ReweightedEstimator got both estimator and base_estimator; "
+                                 "pass estimator only.")
+            warnings.warn("ReweightedEstimator(base_estimator=...) is deprecated; use "
+                          "estimator=... (scikit-learn's name).", FutureWarning, stacklevel=3)
+            return self.base_estimator
+        if self.estimator is None:
+            raise ValueError("ReweightedEstimator needs an estimator, e.g. "
+                             "ReweightedEstimator(LogisticRegression(), KMM()).")
+        return self.estimator
 
     def fit(
         self,
@@ -183,7 +204,7 @@ class ReweightedEstimator(MetaEstimatorMixin, BaseEstimator):
             else:
                 weights = inner.compute_weights(X_arr)
         self.sample_weight_ = check_weights(weights, "importance weights")
-        self.estimator_ = clone(self.base_estimator)
+        self.estimator_ = clone(self._base())
         self.estimator_.fit(X_arr, y, **sample_weight_params(self.estimator_, self.sample_weight_))
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = self.estimator_.classes_
@@ -223,7 +244,7 @@ class ReweightedEstimator(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
-        base = get_tags(self.base_estimator)
+        base = get_tags(self.estimator if self.estimator is not None else self.base_estimator)
         tags.estimator_type = base.estimator_type
         tags.classifier_tags = base.classifier_tags
         tags.regressor_tags = base.regressor_tags

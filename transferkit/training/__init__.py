@@ -48,6 +48,7 @@ DDP-wrapped model: call ``model(...)`` rather than its submodules.
 from __future__ import annotations
 
 from transferkit.training._checkpoint import (
+    check_architecture,
     latest_checkpoint,
     load_checkpoint,
     load_weights,
@@ -59,6 +60,7 @@ from transferkit.training._distributed import resolve_device
 from transferkit.training._hooks import (
     Batch,
     Callback,
+    DivergenceError,
     LambdaCallback,
     NonFiniteLossError,
     StepContext,
@@ -69,6 +71,7 @@ from transferkit.training._trainer import Trainer
 __all__ = [
     "Batch",
     "Callback",
+    "DivergenceError",
     "LambdaCallback",
     "NonFiniteLossError",
     "StepContext",
@@ -76,6 +79,7 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "as_dataset",
+    "check_architecture",
     "domain_dataset",
     "latest_checkpoint",
     "load_checkpoint",

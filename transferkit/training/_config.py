@@ -74,6 +74,9 @@ class TrainConfig:
         With early stopping, load the best epoch's weights at the end.
     checkpoint_dir : str or None, default=None
         Folder for checkpoints (safetensors weights + JSON state, written atomically).
+        Each method and model class writes into its own subfolder
+        (``<checkpoint_dir>/<Method.step>-<Model>/``, ``Trainer.checkpoint_folder_``), so
+        two methods can share one ``checkpoint_dir`` without resuming each other's runs.
     checkpoint_every : int or None, default=None
         Also checkpoint every this many steps; epochs always end with a checkpoint.
     resume : bool, default=False
@@ -87,6 +90,10 @@ class TrainConfig:
     find_unused_parameters : bool, default=False
         Passed to ``DistributedDataParallel`` (needed when some parameters get no gradient
         in a step, e.g. while layers are frozen).
+    divergence_factor : float or None, default=1e4
+        Stop with ``DivergenceError`` when a step's loss exceeds this many times the first
+        step's (and this many times 1.0 in absolute value): the run has exploded, typically
+        from too high a learning rate. None turns the check off.
 
     Examples
     --------
@@ -123,6 +130,7 @@ class TrainConfig:
     pin_memory: bool | Literal["auto"] = "auto"
     progress: bool | Literal["auto"] = "auto"
     find_unused_parameters: bool = False
+    divergence_factor: float | None = 1e4
 
     def __post_init__(self) -> None:
         owner = "TrainConfig"
@@ -169,6 +177,8 @@ class TrainConfig:
         check_choice(owner, "progress", self.progress, _AUTO_OR_BOOL)
         check_param(owner, "find_unused_parameters", self.find_unused_parameters, "a bool",
                     lambda v: isinstance(v, bool))
+        check_param(owner, "divergence_factor", self.divergence_factor, "None or a float > 1",
+                    lambda v: v is None or (_is_number(v) and v > 1))
         if self.checkpoint_dir is not None:
             object.__setattr__(self, "checkpoint_dir", os.fspath(self.checkpoint_dir))
 

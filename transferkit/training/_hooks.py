@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Batch",
     "Callback",
+    "DivergenceError",
     "LambdaCallback",
     "NonFiniteLossError",
     "StepContext",
@@ -26,6 +27,12 @@ __all__ = [
 class NonFiniteLossError(TransferkitError, FloatingPointError):
     """The training loss became NaN or infinite; the message names the step and the last
     good checkpoint."""
+
+
+class DivergenceError(NonFiniteLossError):
+    """The training loss exploded (``TrainConfig.divergence_factor`` times its first value)
+    before it became infinite; lower the learning rate. Caught by ``except
+    NonFiniteLossError`` too."""
 
 
 @dataclass(frozen=True)

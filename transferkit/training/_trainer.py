@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -30,6 +31,7 @@ from transferkit.training._distributed import (
 from transferkit.training._hooks import (
     Batch,
     Callback,
+    DivergenceError,
     NonFiniteLossError,
     StepContext,
     StepOutput,
@@ -45,6 +47,21 @@ Penalty = Callable[[nn.Module], torch.Tensor]
 # Settings a resumed run must share with the interrupted one, or it would not continue it.
 _RESUME_KEYS = ("batch_size", "seed", "lr", "weight_decay", "optimizer", "momentum",
                 "scheduler", "warmup_steps", "steps_per_epoch")
+# Losses below this never count as exploded, whatever the first step's loss was.
+_DIVERGENCE_FLOOR = 1.0
+
+
+def _run_folder(model: nn.Module, step: Callable[..., Any]) -> str:
+    """Subfolder of ``checkpoint_dir`` for one method and model class (``DANN._step-Net``).
+
+    A bound step method is named by its object's class, so two aligners sharing a step
+    implementation still get their own folders.
+    """
+    owner = getattr(step, "__self__", None)
+    name = getattr(step, "__name__", type(step).__name__)
+    method = f"{type(owner).__name__}.{name}" if owner is not None else getattr(
+        step, "__qualname__", name)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{method}-{type(model).__name__}").strip("._")[:100]
 
 
 def _lr_multiplier(kind: str, warmup: int, total: int) -> Callable[[int], float]:
@@ -153,6 +170,8 @@ class Trainer:
     device_ : torch.device
     last_checkpoint_ : str or None
         Folder of the newest checkpoint written or resumed from.
+    checkpoint_folder_ : str or None
+        This run's checkpoint folder, ``<checkpoint_dir>/<Method.step>-<Model>``.
 
     Examples
     --------
@@ -211,6 +230,9 @@ class Trainer:
         NonFiniteLossError
             The loss became NaN/inf; the message names the step, the offending rows when
             the inputs are to blame, and the last good checkpoint (kept on disk).
+        DivergenceError
+            The loss exploded to ``divergence_factor`` times its first value (a subclass
+            of ``NonFiniteLossError``); lower the learning rate.
         """
         config = self.config if self.config is not None else TrainConfig()
         if not isinstance(config, TrainConfig):
@@ -243,10 +265,34 @@ class Trainer:
                 "Trainer(..., eval_step=fn) returning the validation loss and metrics."
             )
         self.model_ = self.model.to(self.device_)
+        self.checkpoint_folder_ = None if config.checkpoint_dir is None else os.path.join(
+            config.checkpoint_dir, _run_folder(self.model_, self.step))
         devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(config.seed + rank)
             self._run(config, datasets)
+        return self
+
+    def ready(self) -> Trainer:
+        """Make ``model`` (with weights loaded from disk) usable by ``predict`` without ``fit``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> trainer = Trainer(torch.nn.Linear(2, 1), step=None).ready()
+        >>> trainer.predict(torch.zeros(3, 2)).shape
+        torch.Size([3, 1])
+        """
+        config = self.config if self.config is not None else TrainConfig()
+        self.config_ = config
+        self.rank_, self.world_size_ = 0, 1
+        self.device_ = resolve_device(config.device)
+        self._amp = _amp_dtype(config.amp, self.device_)
+        self._pin = False
+        self.model_ = self.model.to(self.device_)
+        self.history_ = []
+        self.global_step_ = 0
+        self._total_steps = 0
         return self
 
     @torch.no_grad()
@@ -343,6 +389,7 @@ class Trainer:
         self._best_value: float | None = None
         self._best_state: dict[str, torch.Tensor] | None = None
         self._bad_epochs = 0
+        self._first_loss: float | None = None
         self._sums: dict[str, float] = {}
         self._epoch_start = time.perf_counter()
         if config.resume:
@@ -416,6 +463,11 @@ class Trainer:
         value = float(loss.detach())
         if not math.isfinite(value):
             self._raise_non_finite(value, batch, context)
+        if self._first_loss is None:
+            self._first_loss = abs(value)
+        elif (config.divergence_factor is not None and abs(value) > config.divergence_factor
+              * max(self._first_loss, _DIVERGENCE_FLOOR)):
+            self._raise_diverged(value, context, config)
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -461,6 +513,19 @@ class Trainer:
             f"(global step {context.global_step}){cause}. {kept}"
         )
 
+    def _raise_diverged(self, value: float, context: StepContext, config: TrainConfig) -> None:
+        kept = (f"The last checkpoint is kept at {self.last_checkpoint_!r}, but it may already "
+                "hold diverging weights." if self.last_checkpoint_ else "No checkpoint was "
+                "written yet.")
+        raise DivergenceError(
+            f"Training diverged: the loss is {value:.4g} at epoch {context.epoch}, step "
+            f"{context.step} (global step {context.global_step}), more than "
+            f"{config.divergence_factor:g} times the first step's {self._first_loss:.4g}. "
+            f"Lower the learning rate (lr={config.lr:g}; try {config.lr / 10:g}), set "
+            "grad_clip, or pass divergence_factor=None if this loss can legitimately grow. "
+            f"{kept}"
+        )
+
     def _end_epoch(self, epoch: int, config: TrainConfig) -> None:
         names = [k for k in self._sums if k != "_n"]
         totals = all_reduce_sum([self._sums[k] for k in names] + [self._sums.get("_n", 0.0)],
@@ -495,8 +560,8 @@ class Trainer:
             self._bad_epochs = 0
             self._best_state = {k: v.detach().to("cpu", copy=True)
                                 for k, v in self.model_.state_dict().items()}
-            if config.checkpoint_dir is not None and self.rank_ == 0:
-                ckpt.save_weights(os.path.join(config.checkpoint_dir, "best.safetensors"),
+            if self.checkpoint_folder_ is not None and self.rank_ == 0:
+                ckpt.save_weights(os.path.join(self.checkpoint_folder_, "best.safetensors"),
                                   self._best_state)
         else:
             self._bad_epochs += 1
@@ -522,26 +587,32 @@ class Trainer:
                 "best_epoch": self.best_epoch_,
                 "bad_epochs": self._bad_epochs,
                 "stopped_early": self.stopped_early_,
+                "first_loss": self._first_loss,
                 "scheduler": self.scheduler_.state_dict(),
                 "scaler": self.scaler_.state_dict() if self.scaler_ is not None else None,
                 "config": config.to_dict(),
             }
             self.last_checkpoint_ = ckpt.save_checkpoint(
-                config.checkpoint_dir, step=self.global_step_,
+                self.checkpoint_folder_, step=self.global_step_,
                 model_state=self.model_.state_dict(),
                 optimizer_state=self.optimizer_.state_dict(), extra_tensors=tensors,
                 state=state)
         barrier()
 
     def _restore(self, config: TrainConfig) -> None:
-        path = ckpt.latest_checkpoint(config.checkpoint_dir)
+        folder = self.checkpoint_folder_
+        path = ckpt.latest_checkpoint(folder)
         if path is None:
+            others = ckpt.checkpoint_runs(config.checkpoint_dir)
+            also = (f" (it holds checkpoints of other methods or models: {', '.join(others)})"
+                    if others else "")
             warnings.warn(
-                f"TrainConfig(resume=True) found no checkpoint in {config.checkpoint_dir!r}; "
+                f"TrainConfig(resume=True) found no checkpoint in {folder!r}{also}; "
                 "training starts from scratch.",
                 TransferWarning, stacklevel=4,
             )
             return
+        ckpt.check_architecture(path, self.model_.state_dict())
         loaded = ckpt.load_checkpoint(path)
         state = loaded["state"]
         saved = state["config"]
@@ -572,7 +643,8 @@ class Trainer:
         self.best_epoch_ = state["best_epoch"]
         self._bad_epochs = int(state["bad_epochs"])
         self.stopped_early_ = bool(state["stopped_early"])
-        best = os.path.join(config.checkpoint_dir, "best.safetensors")
+        self._first_loss = state.get("first_loss")
+        best = os.path.join(folder, "best.safetensors")
         if self.best_epoch_ is not None and os.path.isfile(best):
             self._best_state = ckpt.load_weights(best)
         self.last_checkpoint_ = path
