@@ -65,9 +65,12 @@ def run_case(name: str, source: Domain, target: Domain, n_labelled: int, C: floa
         "case": name, "n target labelled": n_labelled, "n test": test.n_samples,
         "transferred acc": accuracy["transferred"], "source_only acc": accuracy["source_only"],
         "target_only acc": accuracy["target_only"], "verdict": verdict.verdict,
-        "vs best baseline": verdict.best_baseline,
-        "diff [95% CI]": f"{verdict.difference:+.3f} [{verdict.low:+.3f}, {verdict.high:+.3f}]",
-        "p (McNemar)": f"{verdict.p_value:.2g}", "guard serves": guard.chosen_,
+        "deciding baseline": verdict.deciding_baseline,
+        "diff [CI of the deciding test]": (f"{verdict.difference:+.3f} [{verdict.low:+.3f}, "
+                                           f"{verdict.high:+.3f}] "
+                                           f"({verdict.interval_confidence:.1%})"),
+        "p (McNemar; Holm on the negative side)": f"{verdict.p_value:.2g}",
+        "guard serves": guard.chosen_,
         "loud warning": any("FALLBACK" in str(w.message) for w in caught),
         "extra labels to settle": verdict.extra_labels_needed,
     }

@@ -94,7 +94,11 @@ def main() -> None:
         report = gap_report(source, target)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
+    render_cpu, render_started = time.process_time(), time.perf_counter()
+    page = report.to_html()
+    render = (time.perf_counter() - render_started, time.process_time() - render_cpu)
     table = report.features
+    set_aside = table.index[table["kind"] == "set aside"].tolist()
     flagged = table.index[table["shifted"]].tolist()
     false_alarms = [f for f in flagged if f not in SHIFTED]
     print(f"rows per side: {args.rows:,}; 50 columns (40 numeric, 10 categorical)")
@@ -102,6 +106,8 @@ def main() -> None:
     print(f"gap_report: {elapsed:.1f} s wall, {cpu:.1f} s CPU")
     print(f"RSS before gap_report: {memory.start / 2**30:.2f} GiB; peak during it: "
           f"{memory.peak / 2**30:.2f} GiB (+{(memory.peak - memory.start) / 2**30:.2f} GiB)")
+    print(f"to_html: {render[0]:.1f} s wall, {render[1]:.1f} s CPU, {len(page) / 2**20:.2f} MiB")
+    print(f"columns set aside as IDs/dates: {set_aside}")
     print(f"planted shifts flagged: {[f for f in SHIFTED if f in flagged]} of {SHIFTED}")
     print(f"unshifted columns flagged: {len(false_alarms)} of 45 {false_alarms}")
     print(table.loc[SHIFTED, ["severity", "effect", "pvalue_adjusted", "wasserstein", "psi",

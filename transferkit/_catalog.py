@@ -15,8 +15,9 @@ from __future__ import annotations
 __all__ = ["METHOD_NAMES", "VALIDATOR_NAMES"]
 
 METHOD_NAMES: tuple[str, ...] = (
-    "bbse", "cdan", "cdan_e", "dann", "deep_coral", "discriminative", "finetune_l2sp",
-    "finetune_lp_ft", "finetune_probe", "kliep", "kmm", "mlls", "mmd", "nn_source_only",
-    "source_only", "target_only", "ulsif",
+    "bbse", "cdan", "cdan_e", "dann", "deep_coral", "discriminative", "feature_augmentation",
+    "finetune_l2sp", "finetune_lp_ft", "finetune_probe", "kliep", "kmm", "mlls", "mmd",
+    "nn_source_only", "pooled", "regular_transfer", "source_only", "stacking", "target_only",
+    "tradaboost", "tradaboost_r2", "two_stage_tradaboost_r2", "ulsif", "weighted_pooled",
 )
 VALIDATOR_NAMES: tuple[str, ...] = ("dev", "domain_auc", "entropy", "iwcv", "snd")

@@ -253,6 +253,15 @@ class Harmonizer(BaseEstimator):
         return Domain(frame.loc[:, kept], out_schema, array=features,
                       metadata=domain.metadata, task=self.task_ or domain.task)
 
+    def canonical(self, domain: Domain, *, side: Side = "target") -> Domain:
+        """``domain`` with columns renamed, amounts in ``base_currency_`` and units converted,
+        but not imputed, encoded or standardised: each market's own values in one vocabulary
+        (the gap report shows distributions in these units)."""
+        check_is_fitted(self, "transformer_")
+        check_choice("Harmonizer.canonical", "side", side, ("source", "target"))
+        frame, schema = self._prepare(domain, side)
+        return Domain(frame, schema, metadata=domain.metadata, task=domain.task)
+
     # ------------------------------------------------------------------ steps
     def _check_params(self) -> None:
         owner = "Harmonizer"
@@ -508,6 +517,16 @@ class Harmonizer(BaseEstimator):
                 f"{list(self.classes_)}."
             )
         return keep
+
+    def unseen_categories(self, domain: Domain) -> dict[str, list[str]]:
+        """Categories of target rows never seen at fit time (they map to ``other``).
+
+        Warns naming them, as at fit time; ``transform`` itself maps them silently, so
+        code that serves new rows (``TransferPipeline.predict``) calls this first.
+        """
+        check_is_fitted(self, "transformer_")
+        frame, _ = self._prepare(domain, "target")
+        return self._unseen_categories(frame, domain.name)
 
     def _unseen_categories(self, target_frame: pd.DataFrame, name: str) -> dict[str, list[str]]:
         encoder = self.transformer_.named_transformers_.get("categorical")

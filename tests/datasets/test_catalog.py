@@ -9,8 +9,9 @@ from transferkit import DataNotFoundError, Domain
 from transferkit.datasets import DATA_DIR_ENV, DATASETS, describe_datasets, load_dataset
 
 EXPECTED = {"amazon_reviews_text", "amazon_sentiment", "marc_reviews", "mnist_usps",
-            "office_caltech_images", "office_caltech_surf", "online_retail", "stackoverflow"}
-FILE_BASED = [name for name in sorted(EXPECTED) if name != "stackoverflow"]
+            "office_caltech_images", "office_caltech_surf", "online_retail", "stackoverflow",
+            "movielens", "scanner_cracker", "scanner_catsup", "scanner_yogurt"}
+FILE_BASED = [name for name in sorted(EXPECTED) if DATASETS.get(name).path is not None]
 
 
 def test_every_data_set_is_registered_with_consistent_facts() -> None:

@@ -27,7 +27,8 @@ def test_listing_names_every_data_set_and_its_location(tmp_path, capsys) -> None
     assert "mnist_usps [MISSING]" in out
     assert f"location: {tmp_path.resolve()}/mnist_usps_256/MNIST_vs_USPS.mat" in out
     assert "United Kingdom (2361), Germany (63), France (56)" in out
-    assert "2 of 8 data sets found." in out  # the SURF folder and the embedded survey
+    # the SURF folder, the embedded survey, MovieLens and the three scanner panels
+    assert "6 of 12 data sets found." in out
 
 
 def test_json_listing(tmp_path, capsys) -> None:

@@ -277,3 +277,126 @@ def test_verdict_saves_itself(models, test_market, tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["verdict.html", "verdict.json"]
     with pytest.raises(ValueError, match="use .json or .html"):
         verdict.save(tmp_path / "verdict.txt")
+
+
+def _false_negative_rates(n_baselines: int, rule: str, trials: int = 400) -> float:
+    """Share of trials called negative when every model has the same true accuracy."""
+    from transferkit.detect._paired import decide, mcnemar_pvalues
+
+    rng = np.random.default_rng(100 + n_baselines)
+    n_rows = 200
+    transferred = rng.random((trials, 1, n_rows)) < 0.7
+    baselines = rng.random((trials, n_baselines, n_rows)) < 0.7
+    only_t = (transferred & ~baselines).sum(axis=-1)
+    only_b = (~transferred & baselines).sum(axis=-1)
+    difference = (only_t - only_b) / n_rows
+    p_values = mcnemar_pvalues(only_t, only_b)
+    if rule == "best":  # the old rule: test against the best baseline on the same rows
+        best = np.argmin(difference, axis=1)[:, None]
+        d = np.take_along_axis(difference, best, axis=1)[:, 0]
+        p = np.take_along_axis(p_values, best, axis=1)[:, 0]
+        return float(np.mean((d < 0) & (p < 0.05)))
+    verdict, *_ = decide(difference, p_values, 0.05)
+    return float(np.mean(verdict == -1))
+
+
+@pytest.mark.parametrize("n_baselines", [1, 3, 5])
+def test_false_negative_rate_stays_at_the_nominal_level(n_baselines: int) -> None:
+    # Nominal: 2.5 % per side. 400 trials give a standard error of ~0.8 points.
+    assert _false_negative_rates(n_baselines, "holm") <= 0.025 + 0.016
+
+
+def test_testing_against_the_best_baseline_would_inflate_false_negatives() -> None:
+    # The simulation can fail: the old rule exceeds the level with 5 baselines.
+    assert _false_negative_rates(5, "best") > 0.025 + 0.016
+
+
+def _proba_from_correct(correct: np.ndarray, y: np.ndarray) -> np.ndarray:
+    predicted = np.where(correct, y, 1 - y)
+    return np.c_[1 - predicted, predicted].astype(float) * 0.8 + 0.1
+
+
+def test_luckiest_of_five_baselines_does_not_make_a_negative_verdict() -> None:
+    # The transferred model loses to one of five equal baselines with raw McNemar
+    # p ~ 0.02: the old best-baseline rule said "negative"; Holm over 5 does not.
+    n = 300
+    y = np.tile([0, 1], n // 2)
+    transferred = np.ones(n, dtype=bool)
+    transferred[:60] = False
+    lucky = np.ones(n, dtype=bool)
+    lucky[60:96] = False  # right on the 60 rows transferred misses, wrong on 36 others
+    others = [np.roll(transferred, 7 * (k + 1)) for k in range(4)]
+    baselines = {"lucky": _proba_from_correct(lucky, y)}
+    baselines.update({f"b{k}": _proba_from_correct(c, y) for k, c in enumerate(others)})
+    test = Domain.from_arrays(np.zeros((n, 1)), y)
+    verdict = compare(_proba_from_correct(transferred, y), baselines, test, n_resamples=50)
+    raw = verdict.differences.loc[("lucky", "accuracy"), "p_value"]
+    assert raw < 0.05
+    assert verdict.verdict == "inconclusive"
+    assert verdict.deciding_baseline == "lucky"
+    assert verdict.p_value == pytest.approx(verdict.differences.loc[("lucky", "accuracy"),
+                                                                     "p_holm"])
+    assert verdict.low <= 0 <= verdict.high  # the interval agrees with the Holm test
+    assert "Holm-adjusted over 5 baselines" in verdict.test
+    single = compare(_proba_from_correct(transferred, y),
+                     {"lucky": baselines["lucky"]}, test, n_resamples=50)
+    assert single.verdict == "negative" and single.high < 0
+
+
+def test_positive_needs_every_baseline_beaten(models, test_market) -> None:
+    test = _numeric(test_market)
+    one = compare(models["good"], {"noisy": _Column(models["noisy"])}, test, n_resamples=50)
+    both = compare(models["good"], {"noisy": _Column(models["noisy"]), "same": models["good"]},
+                   test, n_resamples=50)
+    assert one.verdict == "positive"
+    assert both.verdict == "inconclusive" and both.deciding_baseline == "same"
+
+
+def test_reported_interval_agrees_with_the_verdict_for_accuracy() -> None:
+    # Old code: a bootstrap CI of [+0.008, +0.162] beside "inconclusive, McNemar p = 0.053".
+    rng = np.random.default_rng(7)
+    y = np.tile([0, 1], 100)
+    test = Domain.from_arrays(np.zeros((200, 1)), y)
+    for _ in range(40):
+        first, second = rng.random(200) < 0.7, rng.random(200) < 0.62
+        verdict = compare(_proba_from_correct(first, y), {"b": _proba_from_correct(second, y)},
+                          test, n_resamples=20)
+        excludes_zero = verdict.low > 0 or verdict.high < 0
+        assert excludes_zero == (verdict.verdict != "inconclusive")
+        assert (verdict.p_value < 0.05) == (verdict.verdict != "inconclusive")
+
+
+def test_roc_auc_on_three_classes_is_an_error_not_a_nan() -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 2))
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    model = LogisticRegression().fit(X, y)
+    test = Domain.from_arrays(X, y)
+    with pytest.raises(ValueError, match="binary ROC AUC.*3 classes.*log_loss"):
+        compare(model, {"same": model}, test, metric="roc_auc", n_resamples=20)
+
+
+@pytest.mark.parametrize("metric", ["rmse", "mae", "r2"])
+def test_regression_metrics_end_to_end_with_the_guard(metric: str) -> None:
+    from transferkit.detect import NegativeTransferGuard
+
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(300, 3))
+    y = X @ np.array([1.0, 2.0, 0.0]) + 0.3 * rng.normal(size=300)
+    good = Ridge().fit(X[:100], y[:100])
+    bad = Ridge().fit(X[:100], y[:100] + 2.0 * X[:100, 2])
+    test = Domain.from_arrays(X[100:], y[100:], task="regression")
+    verdict = compare(bad, {"target_only": good}, test, metric=metric, n_resamples=200)
+    assert verdict.verdict == "negative" and verdict.metric == metric
+    assert verdict.high < 0 and verdict.p_value < 0.05
+    assert verdict.test == "paired bootstrap"
+    scores = verdict.scores.xs(metric, level="metric")
+    assert (scores["low"] <= scores["value"]).all() and (scores["value"] <= scores["high"]).all()
+    kept = compare(good, {"bad": bad}, test, metric=metric, n_resamples=200)
+    assert kept.verdict == "positive" and kept.low > 0
+    with pytest.warns(TransferWarning, match="FALLBACK"):
+        guard = NegativeTransferGuard(metric=metric, n_resamples=200).fit(
+            bad, {"target_only": good}, test)
+    assert guard.chosen_ == "target_only"
+    np.testing.assert_allclose(guard.predict(test), good.predict(test.X))
+    np.testing.assert_allclose(guard.predict(X[:5]), good.predict(X[:5]))

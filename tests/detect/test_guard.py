@@ -67,3 +67,21 @@ def test_guard_bad_use(setting) -> None:
     with pytest.raises(TypeError, match="array of outputs"):
         NegativeTransferGuard().fit(good.predict_proba(test.X), {"t": wrong}, test)
     assert "chosen_" not in repr(NegativeTransferGuard())
+
+
+def test_unfitted_or_mis_shaped_models_are_refused_at_the_door():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from transferkit import Domain
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    test = Domain.from_arrays(X, y, name="jp")
+    fitted = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="unfitted LogisticRegression"):
+        NegativeTransferGuard().fit(LogisticRegression(), {"source_only": fitted}, test)
+    wide = LogisticRegression().fit(np.c_[X, X[:, :1]], y)
+    with pytest.raises(ValueError, match="fitted on 4 features but the data have 3"):
+        NegativeTransferGuard().fit(fitted, {"source_only": wide}, test)

@@ -155,7 +155,11 @@ def test_rank_sources_with_cached_arrays_and_fitted_models() -> None:
     table = rank_sources({"unrelated": unrelated, "related": related}, target, score="leep")
     assert table.index.tolist() == ["related", "unrelated"]
     assert table["rank"].tolist() == [1, 2]
-    arrays = rank_sources({"noise": rng.normal(size=(300, 2)), "x": X}, y, score="h_score")
+    # Not isotropic features: on N(0, I) data Ledoit-Wolf shrinks fully (alpha = 1) and the
+    # regularised H-score of any feature set is 0 (see the h_score docstring).
+    features = np.c_[2 * X[:, 0], X[:, 1]]
+    arrays = rank_sources({"noise": rng.normal(size=(300, 2)), "x": features}, y,
+                          score="h_score")
     assert arrays.index[0] == "x"
 
 
@@ -169,3 +173,19 @@ def test_rank_sources_bad_input() -> None:
         rank_sources({"model": LogisticRegression()}, y)
     with pytest.raises(ValueError, match="candidate 'one'.*single class"):
         rank_sources({"one": np.ones((20, 1))}, np.zeros(20))
+
+
+def test_shrunk_h_score_never_exceeds_classes_minus_one_and_ranks_noise_last() -> None:
+    # 88 rows, 1,280-d, 10 classes: Ledoit-Wolf shrinks hard. Without the (1 - alpha)
+    # factor pure noise scored ~100 and outranked informative features (~10); the score
+    # can never exceed C - 1 = 9.
+    rng = np.random.default_rng(0)
+    y = np.arange(88) % 10
+    noise = rng.normal(size=(88, 1280))
+    informative = noise.copy()
+    informative[:, :20] += 3.0 * np.eye(10)[y] @ rng.normal(size=(10, 20))
+    noise_score, informative_score = h_score(noise, y), h_score(informative, y)
+    assert 0.0 <= noise_score <= 9.0
+    assert 0.0 <= informative_score <= 9.0
+    assert informative_score > noise_score
+    assert 0.0 <= h_score(noise, y, shrinkage=0.9) <= 9.0

@@ -184,7 +184,7 @@ def test_outputs_json_markdown_html(shifted_report, tmp_path):
     for forbidden in ('src="http', "href=\"http", "<script", "@import", "url(http"):
         assert forbidden not in page
     fragment = shifted_report._repr_html_()
-    assert fragment.startswith('<div class="tk-gap">') and "<html" not in fragment
+    assert fragment.startswith('<div class="tk-report">') and "<html" not in fragment
     frame = shifted_report.to_frame()
     frame.loc[:, "effect"] = 0
     assert shifted_report.features["effect"].max() > 0
@@ -229,15 +229,19 @@ def test_all_nan_constant_and_junk_columns_become_notes():
                            "const": np.ones(n), "price": rng.normal(10, 1, n).round(2)})
     target["price"] = target["price"].astype(object)
     target.loc[:4, "price"] = "n/a"
-    report = gap_report(Domain.from_frame(source), Domain.from_frame(target), n_permutations=200,
-                        top_plots=3)
+    with pytest.raises(ValueError, match="are not numbers"):
+        Domain.from_frame(target)
+    coerced = Domain.from_frame(target, bad_numeric="coerce", name="t")
+    assert coerced.metadata.extra["coerced_cells"] == {"price": 5}
+    report = gap_report(Domain.from_frame(source), coerced, n_permutations=200, top_plots=3)
     table = report.features
     assert "all values missing in target" in table.loc["empty", "note"]
     assert table.loc["empty", "shifted"] and table.loc["empty", "missing_target"] == 1.0
     assert "constant in source" in table.loc["const", "note"]
     assert table.loc["const", "pvalue"] == 1.0
     assert table.loc["price", "kind"] == "numeric"
-    assert "'n/a' x5" in table.loc["price", "note"]
+    assert "5 non-numeric cells in target 't' read as missing" in table.loc["price", "note"]
+    assert any("5 non-numeric cells" in n for n in report.notes)
     assert table.loc["price", "missing_target"] == pytest.approx(5 / n)
     report.to_html()
 
@@ -320,3 +324,36 @@ def test_tensor_domains_are_compared_on_module_embeddings():
     report = gap_report(source, target, encoder=encoder, n_permutations=100, top_plots=1)
     assert report.features["shifted"].all()
     assert report.domain_tests.loc["classifier", "statistic"] > 0.75
+
+
+def test_iid_markets_get_no_label_shift_severity_from_an_unlabelled_target():
+    # Before: the BBSE point estimate of the TV (biased upward) set the level and a NaN
+    # p-value counted as significant, so six of six i.i.d. runs said "moderate"/"large".
+    levels, overall, pvalues = [], [], []
+    for seed in range(6):
+        rng = np.random.default_rng(40 + seed)
+        source = market(800, rng, name="us")
+        target = market(800, rng, name="jp").hide_labels(0)
+        report = gap_report(source, target, tests=("classifier",), importances=False,
+                            **FAST)
+        levels.append(report.label_severity)
+        overall.append(report.severity)
+        pvalues.append(report.labels.bbsd_pvalue)
+        assert report.labels.target_priors is None
+        assert "BBSD test p" in report.summary()
+    assert levels.count("none") >= 5, (levels, pvalues)
+    assert not set(overall) & {"moderate", "large"}, overall
+
+
+def test_planted_label_shift_of_an_unlabelled_target_passes_the_bbsd_gate():
+    rng = np.random.default_rng(9)
+
+    def rows(n, positive):
+        y = (rng.random(n) < positive).astype(int)
+        return rng.normal(size=(n, 3)) + 1.5 * y[:, None], y
+
+    source = Domain.from_arrays(*rows(800, 0.3), name="s")
+    target = Domain.from_arrays(*rows(800, 0.6), name="t").hide_labels(0)
+    report = gap_report(source, target, tests=(), importances=False, **FAST)
+    assert report.labels.bbsd_pvalue < 0.01
+    assert report.label_severity in ("moderate", "large")

@@ -29,3 +29,20 @@ def markets() -> tuple[Domain, Domain, pd.DataFrame]:
     train.loc[train.index[40:], "bought"] = np.nan
     target = Domain.from_frame(train, label="bought", name="ca", allow_unlabeled=True)
     return source, target, held_out.drop(columns=["bought"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def regression_markets() -> tuple[Domain, Domain, pd.DataFrame]:
+    """Spend per customer in two shops: (source, target with 40 labels, raw held-out rows)."""
+    frames = []
+    for seed, shift in ((0, 0.0), (1, 1.0)):
+        frame = shop_frame(260, shift, seed).drop(columns=["bought"])
+        rng = np.random.default_rng(seed + 10)
+        frame["spend"] = (0.5 * frame["price"] + 4 * frame["visits"]
+                          + 10 * (frame["channel"] == "app") + rng.normal(0, 3, len(frame)))
+        frames.append(frame)
+    source = Domain.from_frame(frames[0], label="spend", name="us")
+    train, held_out = frames[1].iloc[:200].copy(), frames[1].iloc[200:]
+    train.loc[train.index[40:], "spend"] = np.nan
+    target = Domain.from_frame(train, label="spend", name="ca", allow_unlabeled=True)
+    return source, target, held_out.drop(columns=["spend"]).reset_index(drop=True)

@@ -19,7 +19,7 @@ def _params(name: str) -> dict:
     return dict(_FAST.get(METHODS.get(name).family, {}))
 
 
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize("name", names(task="binary"))
 def test_method_fits_serves_raw_rows_and_round_trips(name, markets, tmp_path):
     source, target, raw_rows = markets
     pipeline = TransferPipeline(name, method_params=_params(name), random_state=0)
@@ -71,3 +71,20 @@ def test_a_seed_changes_the_randomness_not_the_budget(markets):
     steps = [len(run.method_.history_) for run in runs]
     assert steps[0] == steps[1]
     assert not np.allclose(runs[0].predict_proba(raw), runs[1].predict_proba(raw))
+
+
+@pytest.mark.parametrize("name", names(task="regression"))
+def test_regression_methods_round_trip(name, regression_markets, tmp_path):
+    source, target, raw_rows = regression_markets
+    pipeline = TransferPipeline(name, method_params=_params(name), random_state=0)
+    predicted = pipeline.fit(source, target).predict(raw_rows)
+    assert predicted.shape == (len(raw_rows),) and np.isfinite(predicted).all()
+    loaded = TransferPipeline.load(pipeline.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.predict(raw_rows), predicted, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(set(names()) - set(names(task="regression"))))
+def test_classification_only_methods_refuse_regression_clearly(name, regression_markets):
+    source, target, _ = regression_markets
+    with pytest.raises(ValueError, match="classif|regression"):
+        TransferPipeline(name, method_params=_params(name)).fit(source, target)

@@ -181,3 +181,38 @@ def test_regression_pipeline(tmp_path, markets):
     np.testing.assert_array_equal(TransferPipeline.load(folder).predict(raw),
                                   pipeline.predict(raw))
     assert list(pipeline.predict_frame(raw).columns) == ["prediction"]
+
+
+_SAVE_LOOP = """
+import sys, numpy as np
+from transferkit import Domain
+from transferkit.pipeline import TransferPipeline
+rng = np.random.default_rng(0)
+X = rng.normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
+source, target = Domain.from_arrays(X, y, name="us"), Domain.from_arrays(X + 0.5, name="ca")
+pipeline = TransferPipeline("discriminative").fit(source, target)
+pipeline.save(sys.argv[1], overwrite=True)
+print("saved", flush=True)
+while True:
+    pipeline.save(sys.argv[1], overwrite=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.4])
+def test_kill_9_while_saving_leaves_a_loadable_model(tmp_path, delay):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "model"
+    process = subprocess.Popen([sys.executable, "-c", _SAVE_LOOP, str(folder)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "saved"
+        time.sleep(delay)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    loaded = TransferPipeline.load(folder)  # the last complete save, never a mixture
+    assert loaded.predict(np.zeros((2, 3))).shape == (2,)

@@ -60,7 +60,31 @@ def test_bad_weights_are_named(weights, message) -> None:
 
 def test_low_ess_warning_threshold() -> None:
     w = np.r_[np.full(19, 1e-6), 1.0]
-    with pytest.warns(TransferWarning, match="not to be trusted"):
+    with pytest.warns(TransferWarning, match="rest on few rows"):
         fraction = warn_if_low_ess(np.tile(w, 5), "demo")
     assert fraction < 0.1
     assert weight_report(np.tile(w, 5)).low_ess
+
+
+def _spiky(n: int, ess_rows: int) -> np.ndarray:
+    """Weights on n rows whose effective sample size is ``ess_rows``: equal mass on them."""
+    w = np.full(n, 1e-9)
+    w[:ess_rows] = 1.0
+    return w
+
+
+def test_warning_fires_only_when_the_weights_rest_on_a_few_dozen_rows() -> None:
+    import warnings
+
+    # 8 % of 10,000 rows is 800 rows' worth of data: a low share, but no harm follows
+    # from it, and the former fraction-only rule cried wolf on exactly such runs.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TransferWarning)
+        assert warn_if_low_ess(_spiky(10_000, 800), "demo") == pytest.approx(0.08, rel=1e-3)
+        assert not weight_report(_spiky(10_000, 800)).low_ess
+        warn_if_low_ess(_spiky(100, 30), "demo")  # 30 rows, but 30 % of them
+    with pytest.warns(TransferWarning, match="rest on few rows.*effective sample size is 20"):
+        warn_if_low_ess(_spiky(2_000, 20), "demo")
+    report = weight_report(_spiky(2_000, 20))
+    assert report.low_ess and "LOW" in report.summary()
+    assert "not to be trusted" not in report.summary()

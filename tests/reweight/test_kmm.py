@@ -13,6 +13,10 @@ from scipy.stats import spearmanr
 from transferkit.reweight import KMM
 from transferkit.reweight._kernels import rbf_kernel
 from transferkit.reweight._qp import project_box_sum
+from transferkit.reweight.kmm import GAMMA_FACTORS, REG_GRID
+
+#: The former fixed default (median width, ridge 1e-2): solver tests need one setting.
+FIXED = {"gamma": "median", "reg": 1e-2}
 
 
 def _data(n_s: int, n_t: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -70,8 +74,9 @@ def test_weighting_reduces_the_mmd() -> None:
 @pytest.mark.parametrize("solver", ["nystroem", "rff"])
 def test_fast_path_tracks_the_exact_solution(solver: str) -> None:
     X, y = _data(1500, 1000, seed=1)
-    exact = KMM(solver="exact").fit(X, y)
-    fast = KMM(solver=solver, n_components=300).fit(X, y)
+    # One fixed setting: the solvers are compared, not the width selection.
+    exact = KMM(solver="exact", **FIXED).fit(X, y)
+    fast = KMM(solver=solver, n_components=300, **FIXED).fit(X, y)
     assert fast.solver_ == solver and exact.solver_ == "exact"
     if solver == "nystroem":
         assert np.corrcoef(exact.weights_, fast.weights_)[0, 1] > 0.99
@@ -88,7 +93,7 @@ def test_auto_switches_to_the_fast_path_above_max_exact() -> None:
 
 def test_new_rows_are_smoothed_and_fitted_rows_exact() -> None:
     X, y = _data(200, 100)
-    kmm = KMM().fit(X, y)
+    kmm = KMM(**FIXED).fit(X, y)
     Xs = X[y == 0]
     np.testing.assert_allclose(kmm.compute_weights(Xs[::-1]), kmm.weights_[::-1])
     nudged = kmm.compute_weights(Xs[:20] + 1e-9)
@@ -124,3 +129,54 @@ def test_projection_is_feasible_and_optimal(v, upper, lo_frac, width) -> None:
     for _ in range(20):
         other = project_box_sum(rng.uniform(0, upper, n), upper=upper, lo=lo, hi=hi)
         assert np.sum((x - v) ** 2) <= np.sum((other - v) ** 2) + 1e-6
+
+
+def test_auto_records_the_selection_and_serves_the_chosen_setting() -> None:
+    X, y = _data(200, 150)
+    kmm = KMM(random_state=1).fit(X, y)
+    table = kmm.selection_
+    assert len(table["criterion"]) == len(GAMMA_FACTORS) * len(REG_GRID)
+    assert sum(table["chosen"]) == 1
+    best = table["chosen"].index(True)
+    # Lowest held-out criterion, near-ties (within 5 %) going to the flattest weights.
+    lowest = min(table["criterion"])
+    assert table["criterion"][best] <= 1.05 * lowest
+    near = [e for c, e in zip(table["criterion"], table["ess_fraction"], strict=True)
+            if c <= 1.05 * lowest]
+    assert table["ess_fraction"][best] == max(near)
+    assert (kmm.gamma_, kmm.reg_) == (table["gamma"][best], table["reg"][best])
+    # The served weights are the QP solution of the chosen setting on all rows.
+    again = KMM(gamma=kmm.gamma_, reg=kmm.reg_, random_state=1).fit(X, y)
+    np.testing.assert_allclose(again.weights_, kmm.weights_)
+    assert again.selection_ is None
+
+
+def test_fixing_one_parameter_searches_only_the_other() -> None:
+    X, y = _data(150, 100)
+    kmm = KMM(reg=0.0).fit(X, y)
+    assert set(kmm.selection_["reg"]) == {0.0} and len(kmm.selection_["gamma"]) == 3
+    median = KMM(gamma="median", reg=1e-2).fit(X, y)
+    assert median.selection_ is None and median.reg_ == 1e-2
+    assert KMM(gamma=None, reg=1e-2).fit(X, y).gamma_ == median.gamma_
+
+
+def test_selection_rejects_weights_that_rest_on_few_rows() -> None:
+    # No shift at all: any non-uniform weights only fit noise, so the criterion must keep
+    # the weights close to uniform rather than pick the sample-chasing reg=0 solution.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    y = np.r_[np.zeros(300), np.ones(200)]
+    kmm = KMM().fit(X, y)
+    assert kmm.reg_ > 0
+    assert kmm.weight_report().ess_fraction > 0.8
+    reg0 = KMM(gamma=kmm.gamma_, reg=0.0).fit(X, y)
+    assert reg0.weight_report().ess_fraction < kmm.weight_report().ess_fraction
+
+
+def test_selection_helps_where_the_shift_is_real() -> None:
+    X, y = _data(300, 200, seed=2)
+    kmm = KMM().fit(X, y)
+    chosen = kmm.selection_["chosen"].index(True)
+    assert kmm.selection_["criterion"][chosen] < 0.7  # clearly better than uniform weights
+    true_ratio = np.exp(X[y == 0][:, 0] - 0.5)
+    assert spearmanr(kmm.weights_, true_ratio)[0] > 0.7

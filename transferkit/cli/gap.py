@@ -4,14 +4,21 @@
 or, with a bundled data set, ``--source "stackoverflow:United States" --target
 stackoverflow:Germany``. Prints the summary and the most shifted features; writes HTML,
 JSON or Markdown by the extension of ``--out``.
+
+The harmonizer's options come from flags (``--rename Preis=price``, ``--money price
+--rate USD=1 --rate JPY=0.0067 --source-currency USD --target-currency JPY``, ``--unit
+weight=0.4536``, ``--missing-columns impute``) or from a recipe's ``harmonize:`` section
+(``--recipe my_recipe.yaml``; flags override it).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +26,7 @@ from transferkit._io import TABLE_FORMATS, read_table
 from transferkit._validation import check_known_columns
 from transferkit.domain import Domain
 
-__all__ = ["add_parser", "load_market", "run"]
+__all__ = ["add_parser", "harmonize_options", "load_market", "run"]
 
 _WRITERS = {".html": "to_html", ".htm": "to_html", ".json": "to_json", ".md": "to_markdown"}
 
@@ -52,8 +59,90 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="rows per market for the whole-domain tests")
     parser.add_argument("--top", type=int, default=10, help="features printed")
     parser.add_argument("--seed", type=int, default=0)
+    units = parser.add_argument_group(
+        "harmonising", "compare the markets after renames and unit/currency conversion "
+        "(the Harmonizer's options; a recipe's harmonize: section with --recipe)")
+    units.add_argument("--recipe", default=None,
+                       help="recipe YAML whose harmonize: section (and source/target "
+                       "currencies) to use")
+    units.add_argument("--rename", nargs="*", default=[], metavar="TARGET=SOURCE",
+                       help="rename target columns to the source's names")
+    units.add_argument("--source-rename", nargs="*", default=[], metavar="OLD=NEW",
+                       help="rename source columns")
+    units.add_argument("--money", nargs="*", default=[], metavar="COLUMN",
+                       help="columns holding amounts in each market's currency")
+    units.add_argument("--rate", nargs="*", default=[], metavar="CURRENCY=VALUE",
+                       help="value of one unit of each currency in a common reference")
+    units.add_argument("--source-currency", default=None)
+    units.add_argument("--target-currency", default=None)
+    units.add_argument("--base-currency", default=None,
+                       help="currency amounts are shown in (default: the source's)")
+    units.add_argument("--unit", nargs="*", default=[], metavar="COLUMN=FACTOR",
+                       help="a target value times FACTOR is in the source's unit")
+    units.add_argument("--missing-columns", choices=["drop", "impute", "error"], default=None,
+                       help="columns in one market only (default: drop)")
+    units.add_argument("--view", choices=["original", "harmonized"], default="original",
+                       help="original: the users' units; harmonized: the methods' features")
+    parser.add_argument("--include-ids-and-dates", action="store_true",
+                        help="test ID-like and date columns too (default: set aside)")
     parser.set_defaults(handler=run)
     return parser
+
+
+def _pairs(values: list[str], flag: str, *, number: bool) -> dict[str, Any]:
+    """``["a=b", ...]`` as a dict (values as floats with ``number``)."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {flag} "
+                             f"{'EUR=1.08' if number else 'Preis=price'}.")
+        if number:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise ValueError(f"{flag} {item!r}: {value!r} is not a number.") from None
+        else:
+            out[key] = value
+    return out
+
+
+def harmonize_options(args: argparse.Namespace) -> tuple[dict[str, Any] | None,
+                                                          dict[str, str | None]]:
+    """The Harmonizer options and the markets' currencies from a recipe and flags.
+
+    Returns ``(options or None, {"source": currency, "target": currency})``.
+    """
+    options: dict[str, Any] = {}
+    currencies: dict[str, str | None] = {"source": None, "target": None}
+    if args.recipe is not None:
+        from transferkit.recipes import load_recipe
+
+        recipe = load_recipe(args.recipe)
+        options.update({k: dict(v) if hasattr(v, "items") else v
+                        for k, v in dict(recipe.harmonize).items()})
+        for side in ("source", "target"):
+            currencies[side] = dict(getattr(recipe, side).schema).get("currency")
+    flags = {
+        "target_columns": _pairs(args.rename, "--rename", number=False),
+        "source_columns": _pairs(args.source_rename, "--source-rename", number=False),
+        "money_columns": list(args.money),
+        "exchange_rates": _pairs(args.rate, "--rate", number=True),
+        "unit_factors": _pairs(args.unit, "--unit", number=True),
+        "base_currency": args.base_currency, "missing_columns": args.missing_columns,
+    }
+    options.update({k: v for k, v in flags.items() if v})
+    currencies = {"source": args.source_currency or currencies["source"],
+                  "target": args.target_currency or currencies["target"]}
+    return (options or None), currencies
+
+
+def _with_currency(domain: Domain, currency: str | None) -> Domain:
+    if currency is None or domain.metadata.currency == currency:
+        return domain
+    return Domain(domain.frame, domain.schema,
+                  metadata=dataclasses.replace(domain.metadata, currency=currency),
+                  task=domain.task)
 
 
 def load_market(spec: str, *, label: str | None = None, exclude: list[str] | None = None,
@@ -148,11 +237,15 @@ def run(args: argparse.Namespace) -> int:
         for market, spec, name in zip(markets, (args.source, args.target), names, strict=True))
     from transferkit.gap import gap_report
 
+    options, currencies = harmonize_options(args)
+    source = _with_currency(source, currencies["source"])
+    target = _with_currency(target, currencies["target"])
     label = args.label if args.label not in (None, source.schema.label) else None
     report = gap_report(
         source, target, label=label, encoder=args.encoder, tests=tuple(args.tests),
         alpha=args.alpha, max_samples=args.max_samples, random_state=args.seed,
-        progress=progress,
+        progress=progress, harmonize=options, view=args.view,
+        include_ids_and_dates=args.include_ids_and_dates,
     )
     print(report.summary())
     print()

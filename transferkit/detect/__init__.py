@@ -22,7 +22,9 @@ Examples
 
 from __future__ import annotations
 
+from transferkit.detect.budget import LabelBudgetCurve, label_budget_curve
 from transferkit.detect.compare import MIN_ROWS_FOR_CI, TransferVerdict, Verdict, compare
+from transferkit.detect.crossval import LabelSelection, select_with_labels
 from transferkit.detect.guard import NegativeTransferGuard
 from transferkit.detect.transferability import SCORES, h_score, leep, logme, nce, rank_sources
 from transferkit.detect.validators import (
@@ -34,6 +36,7 @@ from transferkit.detect.validators import (
     ModelSelection,
     SNDValidator,
     Validator,
+    ValidatorScore,
     select_model,
 )
 
@@ -45,17 +48,22 @@ __all__ = [
     "DomainAUCValidator",
     "EntropyValidator",
     "IWCVValidator",
+    "LabelBudgetCurve",
+    "LabelSelection",
     "ModelSelection",
     "NegativeTransferGuard",
     "SNDValidator",
     "TransferVerdict",
     "Validator",
+    "ValidatorScore",
     "Verdict",
     "compare",
     "h_score",
+    "label_budget_curve",
     "leep",
     "logme",
     "nce",
     "rank_sources",
     "select_model",
+    "select_with_labels",
 ]

@@ -2,13 +2,20 @@
 
 ``compare`` scores the transferred model and its baselines (source-only, target-only, ...)
 on labelled target rows none of them saw, with bootstrap confidence intervals, a paired
-bootstrap test of each difference and a verdict against the best baseline:
+test of each difference (exact McNemar for accuracy, paired bootstrap otherwise) and a
+verdict against *every* baseline. Testing only against the baseline that looks best on
+the same rows would pick the luckiest one and inflate false alarms, so:
 
-- ``positive``: transfer is significantly better than the best baseline;
-- ``negative``: transfer is significantly worse than the best baseline (negative transfer);
-- ``inconclusive``: the interval of the difference contains 0 (for accuracy: the exact
-  McNemar test is not significant). The verdict then says roughly how many more labelled
-  target rows would settle it.
+- ``positive``: transfer is significantly better than every baseline;
+- ``negative``: transfer is significantly worse than at least one baseline, after Holm's
+  correction over the baselines (negative transfer);
+- ``inconclusive``: neither. The verdict then says roughly how many more labelled target
+  rows would settle it.
+
+The reported interval is the one of the test that decides (for accuracy the interval
+inverted from the exact McNemar test), at the level that test used, so interval and
+verdict always agree. Classification and regression targets (``rmse``, ``mae``, ``r2``)
+work the same way.
 
 Per-class and per-segment tables show where transfer helps and where it hurts.
 
@@ -43,10 +50,13 @@ from transferkit.detect._outputs import model_classes, model_output
 from transferkit.detect._paired import (
     LOWER_IS_BETTER,
     MIN_ROWS_FOR_CI,
+    decide,
     extra_labels,
     extra_labels_mcnemar,
+    holm,
     interval,
-    mcnemar,
+    mcnemar_interval,
+    mcnemar_pvalues,
     oriented,
     paired_draws,
     point_scores,
@@ -243,8 +253,9 @@ def compare(
         Target rows none of the models saw in training; only labelled rows are scored.
     metric : str, optional
         Metric of the verdict: one of ``accuracy``, ``balanced_accuracy``, ``macro_f1``,
-        ``log_loss``, ``roc_auc`` (classification, default ``accuracy``) or ``mae``,
-        ``rmse``, ``r2`` (regression, default ``rmse``).
+        ``log_loss``, ``roc_auc`` (binary classification only; a multiclass target is an
+        error), default ``accuracy``; or ``mae``, ``rmse``, ``r2`` (regression, default
+        ``rmse``), each with paired bootstrap intervals.
     segments : str or array-like, optional
         A column of ``target_labeled`` (e.g. product category) or one value per row, for
         the per-segment breakdown.
@@ -298,6 +309,13 @@ def compare(
     outputs, classes = _predictions(models, test, notes)
     y = test.y
     n = test.n_samples
+    if metric == "roc_auc" and classes is not None and len(classes) != 2:
+        raise ValueError(
+            f"compare: metric='roc_auc' is the binary ROC AUC, but this target has "
+            f"{len(classes)} classes ({classes.tolist()}), so there is no single AUC to test. "
+            "Use metric='log_loss', 'macro_f1', 'balanced_accuracy' or 'accuracy' for a "
+            "multiclass target."
+        )
     if test.is_classification and np.unique(y).size < 2:
         notes.append(
             f"The {n} labelled target rows hold a single class ({np.unique(y).tolist()}); "
@@ -326,60 +344,93 @@ def compare(
         draws = None
     correct = ({name: classes[out.argmax(axis=1)] == y for name, out in outputs.items()}
                if classes is not None else {})
+
+    def paired(name: str, m: str, level: float) -> tuple[float, float, float]:
+        """Interval and p-value of transferred minus baseline ``name`` on metric ``m``."""
+        if draws is None:
+            return math.nan, math.nan, math.nan
+        if m == "accuracy" and correct:
+            # Few discordant rows make the percentile bootstrap anti-conservative; the
+            # exact McNemar test decides accuracy (Dietterich 1998), and its inverted
+            # (Clopper-Pearson) interval is the one reported, so the two always agree.
+            first, second = correct[transferred_name], correct[name]
+            b, c = int(np.sum(first & ~second)), int(np.sum(~first & second))
+            low, high = mcnemar_interval(b, c, n, level)
+            return low, high, float(mcnemar_pvalues(np.array(b), np.array(c)))
+        delta_draws = np.asarray(oriented(m, draws[transferred_name][m] - draws[name][m]))
+        return interval(delta_draws, level)
+
     difference_rows = []
-    for name in named:
-        for m in point[transferred_name]:
+    for m in point[transferred_name]:
+        rows = []
+        for name in named:
             delta = float(oriented(m, point[transferred_name][m] - point[name][m]))
-            low = high = p_value = math.nan
-            if draws is not None:
-                delta_draws = np.asarray(oriented(m, draws[transferred_name][m]
-                                                   - draws[name][m]))
-                low, high, p_value = interval(delta_draws, confidence)
-                if m == "accuracy" and correct:
-                    p_value = mcnemar(correct[transferred_name], correct[name])
-            difference_rows.append({"baseline": name, "metric": m, "difference": delta,
-                                    "low": low, "high": high, "p_value": p_value})
-    differences = pd.DataFrame(difference_rows).set_index(["baseline", "metric"])
-    main = differences.loc[(best, metric)]
-    difference, low, high, p_value = (float(main[c]) for c in
-                                      ("difference", "low", "high", "p_value"))
+            low, high, p_value = paired(name, m, confidence)
+            rows.append({"baseline": name, "metric": m, "difference": delta, "low": low,
+                         "high": high, "p_value": p_value})
+        adjusted = holm(np.array([row["p_value"] for row in rows], dtype=float))
+        for row, p_holm in zip(rows, adjusted, strict=True):
+            row["p_holm"] = float(p_holm) if draws is not None else math.nan
+        difference_rows.extend(rows)
+    names = list(named)
+    differences = pd.DataFrame(difference_rows).set_index(["baseline", "metric"]).loc[names]
+    main = differences.xs(metric, level="metric").loc[names]
+    alpha = 1 - confidence
     exact = metric == "accuracy" and bool(correct) and enough
-    if exact:
-        # Few discordant rows make the percentile bootstrap anti-conservative; the exact
-        # McNemar test decides accuracy verdicts (Dietterich 1998).
-        significant = p_value < 1 - confidence
-        positive, negative = significant and difference > 0, significant and difference < 0
+    if draws is None:
+        code, deciding_name = 0, best
+        difference = float(main.loc[best, "difference"])
+        low = high = p_value = math.nan
+        level, holm_side = alpha, False
     else:
-        positive = bool(np.isfinite(low) and low > 0)
-        negative = bool(np.isfinite(high) and high < 0)
-    verdict: Verdict = "positive" if positive else "negative" if negative else "inconclusive"
+        codes, index, p_decide, level_decide, holm_flag = decide(
+            main["difference"].to_numpy(), main["p_value"].to_numpy(dtype=float), alpha)
+        code, deciding_name = int(codes), names[int(index)]
+        p_value, level, holm_side = float(p_decide), float(level_decide), bool(holm_flag)
+        difference = float(main.loc[deciding_name, "difference"])
+        low, high, _ = paired(deciding_name, metric, 1 - level)
+    verdict: Verdict = "positive" if code == 1 else "negative" if code == -1 else "inconclusive"
     if verdict != "inconclusive" or n < MIN_ROWS_FOR_CI:
         extra = None if verdict != "inconclusive" else MIN_ROWS_FOR_CI - n
     elif exact:
-        extra = extra_labels_mcnemar(correct[transferred_name], correct[best], confidence)
+        extra = extra_labels_mcnemar(correct[transferred_name], correct[deciding_name],
+                                     1 - level)
     else:
         extra = extra_labels(n, difference, low, high)
     per_class = per_segment = None
     if classes is not None and enough:
-        per_class = recall_breakdown(y, correct[transferred_name], correct[best],
-                                      (transferred_name, best), n_resamples=int(n_resamples),
-                                      confidence=confidence, seed=seed)
+        per_class = recall_breakdown(y, correct[transferred_name], correct[deciding_name],
+                                      (transferred_name, deciding_name),
+                                      n_resamples=int(n_resamples), confidence=confidence,
+                                      seed=seed)
     if segment_values is not None:
         per_segment = segment_breakdown(
-            y, outputs[transferred_name], outputs[best], segment_values, classes, metric,
-            (transferred_name, best), n_resamples=int(n_resamples), confidence=confidence,
-            seed=seed, group_name="segment",
+            y, outputs[transferred_name], outputs[deciding_name], segment_values, classes,
+            metric, (transferred_name, deciding_name), n_resamples=int(n_resamples),
+            confidence=confidence, seed=seed, group_name="segment",
         )
     for note in notes:
         warnings.warn(note, TransferWarning, stacklevel=2)
-    message = _message(verdict, metric, transferred_name, best, difference, low, high,
-                       p_value, confidence, n, extra, point, exact)
+    test = _test_name(exact, len(named), holm_side=holm_side)
+    message = _message(verdict, metric, transferred_name, deciding_name, best, difference,
+                       low, high, p_value, 1 - level, n, extra, point, test, len(named),
+                       int(n_resamples))
     return TransferVerdict(
         verdict=verdict, metric=metric, transferred=transferred_name, best_baseline=best,
-        difference=difference, low=low, high=high, p_value=p_value, confidence=confidence,
+        deciding_baseline=deciding_name, difference=difference, low=low, high=high,
+        p_value=p_value, interval_confidence=1 - level, test=test, confidence=confidence,
         n_target=n, extra_labels_needed=extra, scores=scores, differences=differences,
         per_class=per_class, per_segment=per_segment, message=message, notes=tuple(notes),
     )
+
+
+def _test_name(exact: bool, n_baselines: int, *, holm_side: bool) -> str:
+    base = "exact McNemar" if exact else "paired bootstrap"
+    if n_baselines == 1:
+        return base
+    if holm_side:
+        return f"{base}, Holm-adjusted over {n_baselines} baselines"
+    return f"{base}, against each of {n_baselines} baselines"
 
 
 def _score_table(
@@ -406,28 +457,36 @@ def _message(
     verdict: Verdict,
     metric: str,
     transferred: str,
+    deciding: str,
     best: str,
     difference: float,
     low: float,
     high: float,
     p_value: float,
-    confidence: float,
+    level: float,
     n: int,
     extra: int | None,
     point: Mapping[str, Mapping[str, float]],
-    exact: bool,
+    test: str,
+    n_baselines: int,
+    n_resamples: int,
 ) -> str:
-    values = f"{transferred} {point[transferred][metric]:.4f} vs {best} {point[best][metric]:.4f}"
+    values = (f"{transferred} {point[transferred][metric]:.4f} vs {deciding} "
+              f"{point[deciding][metric]:.4f}")
+    if best != deciding:
+        values += f" (best baseline {best} {point[best][metric]:.4f})"
     direction = "lower" if metric in LOWER_IS_BETTER else "higher"
-    test = "exact McNemar p" if exact else "paired bootstrap p"
-    ci_text = (f"{confidence:.0%} CI of the improvement [{low:+.4f}, {high:+.4f}], "
-               f"{test} = {p_value:.3g}" if np.isfinite(low) else "no confidence interval")
+    p_text = f"< {1 / n_resamples:.2g}" if p_value == 0 else f"= {p_value:.3g}"
+    ci_text = (f"{level:.1%} CI of the improvement [{low:+.4f}, {high:+.4f}], "
+               f"{test} p {p_text}" if np.isfinite(low) else "no confidence interval")
     head = f"{metric} ({direction} is better) on {n} held-out target rows: {values}; {ci_text}."
+    every = "" if n_baselines == 1 else f" and every other of the {n_baselines} baselines"
     if verdict == "positive":
-        return f"POSITIVE transfer: {transferred} is significantly better than {best}. {head}"
+        return (f"POSITIVE transfer: {transferred} is significantly better than {deciding}"
+                f"{every}. {head}")
     if verdict == "negative":
-        return (f"NEGATIVE TRANSFER: {transferred} is significantly worse than the best "
-                f"baseline {best}. {head}")
+        return (f"NEGATIVE TRANSFER: {transferred} is significantly worse than baseline "
+                f"{deciding}. {head}")
     if extra is None:
         settle = ("The two are indistinguishable on these rows; more labels would not "
                   "separate an observed difference of zero.")
@@ -435,4 +494,4 @@ def _message(
         settle = (f"About {extra} more labelled target rows (≈{n + extra} in all) would make "
                   "a difference of this size significant; if the true difference is smaller, "
                   "the models are practically equivalent.")
-    return f"INCONCLUSIVE: {transferred} vs {best} cannot be told apart. {head} {settle}"
+    return f"INCONCLUSIVE: {transferred} vs {deciding} cannot be told apart. {head} {settle}"

@@ -1,7 +1,9 @@
 """NegativeTransferGuard: keep the transferred model only when it does not lose to a baseline.
 
 Recipes wrap their final step in the guard: it runs :func:`compare` on held-out labelled
-target rows and, when the verdict is ``negative``, serves the best baseline instead. The
+target rows and, when the verdict is ``negative`` (significantly worse than at least one
+baseline, Holm-corrected over the baselines), serves the baseline with the best point
+score instead. Regression models work the same way (``predict``; rmse / mae / r2). The
 switch is never silent: a ``TransferWarning`` is raised, ``fell_back_`` is set and the
 verdict's message starts with ``NEGATIVE TRANSFER`` and names the fallback.
 """
@@ -15,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from transferkit._validation import check_choice, check_param
+from transferkit._validation import check_choice, check_fitted_model, check_param
 from transferkit.detect._outputs import model_output
 from transferkit.detect.compare import TransferVerdict, _named_baselines, compare
 from transferkit.domain import Domain
@@ -111,6 +113,8 @@ class NegativeTransferGuard:
                     "one of the models, so pass fitted models (use compare() for cached "
                     "outputs)."
                 )
+            check_fitted_model(model, target_labeled.n_features,
+                               f"NegativeTransferGuard ({name!r})")
         verdict = compare(
             transferred, named, target_labeled, metric=self.metric, segments=segments,
             seen=seen, confidence=self.confidence, n_resamples=self.n_resamples,
@@ -124,7 +128,8 @@ class NegativeTransferGuard:
         self.chosen_ = verdict.best_baseline if fall_back else verdict.transferred
         self.model_ = named[verdict.best_baseline] if fall_back else transferred
         if fall_back:
-            reason = ("transfer is significantly worse" if verdict.is_negative
+            reason = (f"transfer is significantly worse than {verdict.deciding_baseline!r}"
+                      if verdict.is_negative
                       else "the test is inconclusive and on_inconclusive='fallback'")
             self.report_ = (
                 f"FALLBACK: the transferred model is NOT used; serving baseline "

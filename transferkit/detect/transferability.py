@@ -340,12 +340,16 @@ def h_score(
         Shrinkage of the feature covariance toward a scaled identity. ``"auto"`` uses the
         Ledoit-Wolf estimate (the regularised H-score of Ibrahim et al., stable when
         n_features is close to n_samples); ``None`` or ``0`` is the original score with a
-        pseudo-inverse.
+        pseudo-inverse. The shrunk score also scales the between-class covariance by
+        ``1 - alpha``, so when Ledoit-Wolf finds the sample covariance indistinguishable
+        from a scaled identity (alpha = 1, e.g. a few near-isotropic features) every
+        feature set scores 0; with many more rows than features pass ``None``.
 
     Returns
     -------
     float
-        Non-negative; at most ``n_classes - 1`` for the unregularised score.
+        Non-negative and at most ``n_classes - 1``, with or without shrinkage (the
+        shrunk score is ``tr(cov_alpha^-1 (1 - alpha) cov(E[f | y]))``, Ibrahim et al.).
 
     References
     ----------
@@ -373,17 +377,22 @@ def h_score(
     if shrinkage == "auto":
         from sklearn.covariance import ledoit_wolf
 
-        covariance, _ = ledoit_wolf(centred, assume_centered=True)
+        covariance, alpha = ledoit_wolf(centred, assume_centered=True)
     else:
+        alpha = float(shrinkage or 0.0)
         covariance = centred.T @ centred / F.shape[0]
-        if shrinkage:
+        if alpha:
             mu = np.trace(covariance) / covariance.shape[0]
-            covariance = (1 - shrinkage) * covariance + shrinkage * mu * np.eye(len(covariance))
+            covariance = (1 - alpha) * covariance + alpha * mu * np.eye(len(covariance))
     class_means = np.zeros((classes.size, F.shape[1]))
     np.add.at(class_means, codes, centred)
     class_means /= np.bincount(codes)[:, None]
     conditional = class_means[codes]  # E[f | y] for every row
-    between = conditional.T @ conditional / F.shape[0]
+    # Ibrahim et al.'s regularised score shrinks the between-class covariance by the same
+    # (1 - alpha) as the total one, tr(cov_alpha^-1 (1 - alpha) cov(E[f | y])); without the
+    # factor a heavily shrunk (high-dimensional) feature set is inflated by up to
+    # 1 / (1 - alpha) and can exceed n_classes - 1.
+    between = (1.0 - float(alpha)) * (conditional.T @ conditional) / F.shape[0]
     return float(np.trace(np.linalg.pinv(covariance, hermitian=True) @ between))
 
 

@@ -15,6 +15,21 @@ name            what it measures                                  better
 ``domain_auc``  domain-classifier AUC of the model's outputs      lower (0.5 ideal)
 ==============  ================================================  =================
 
+Candidates are compared in one space. The validators that read a model's outputs
+(``dev``, ``snd``, ``domain_auc``) use its predicted class probabilities for every candidate
+by default (``representation="auto"``): a shallow model has no learned features, and two
+networks' feature spaces (64-256 columns each) are not the same space, so a feature-space
+score would compare different things for different candidates (shallow models scored on
+probabilities won 12 of 21 picks by construction). ``representation="features"`` is still
+there for candidates that share one feature extractor; ``select_model`` notes when it
+cannot compare them in one space.
+
+``iwcv`` and ``dev`` rest on a density ratio; when its weights carry too little
+information (effective sample size below ``min_ess`` of the source rows, or a held-out
+mean weight far from 1) they answer "unreliable" (a NaN score with a reason) instead of a
+number, and ``select_model`` ranks only the candidates that could be scored, or hands the
+choice to the ``fallback`` validator the caller names.
+
 Examples
 --------
 >>> import numpy as np
@@ -43,16 +58,13 @@ from numpy.typing import ArrayLike
 
 from transferkit._registry import Registry
 from transferkit._validation import check_choice, check_param
-from transferkit.detect._outputs import (
-    Representation,
-    model_classes,
-    model_output,
-    representation_of,
-)
+from transferkit.detect._density_ratio import estimate_ratio, judge_weights
+from transferkit.detect._outputs import Representation, model_classes, model_output
 from transferkit.domain import Domain
 from transferkit.exceptions import TransferWarning
 
 __all__ = [
+    "MIN_ESS",
     "VALIDATORS",
     "DEVValidator",
     "DomainAUCValidator",
@@ -61,15 +73,41 @@ __all__ = [
     "ModelSelection",
     "SNDValidator",
     "Validator",
+    "ValidatorScore",
     "control_variate_risk",
     "select_model",
 ]
 
 VALIDATORS: Registry[type[Validator]] = Registry("validator")
+_REPRESENTATIONS = ("auto", "features", "proba")
 Loss = Literal["error", "log_loss"]
 _EPS = 1e-12
-# Below this share of the source rows, importance weights carry too little information.
-_LOW_ESS = 0.1
+MIN_ESS = 0.1
+"""Default ``min_ess``: below this share of the source rows, importance weights carry too
+little information, and IWCV / DEV answer "unreliable"."""
+
+
+@dataclass(frozen=True)
+class ValidatorScore:
+    """One validator's answer for one candidate, saying whether it can be trusted.
+
+    Attributes
+    ----------
+    score : float
+        The score (see the validator's ``greater_is_better``); NaN when not ``reliable``.
+    reliable : bool
+        False when the validator cannot answer for this candidate (e.g. importance weights
+        with too small an effective sample size).
+    reason : str
+        Why not, in words ("" when reliable).
+    ess : float
+        Effective sample size of the importance weights (NaN for validators without them).
+    """
+
+    score: float
+    reliable: bool = True
+    reason: str = ""
+    ess: float = float("nan")
 
 
 class Validator:
@@ -87,8 +125,22 @@ class Validator:
     needs_source: ClassVar[bool] = False
 
     def score(self, model: Any, source: Domain | None, target: Domain) -> float:
-        """Score of one fitted candidate (see ``greater_is_better``)."""
-        raise NotImplementedError
+        """Score of one fitted candidate (see ``greater_is_better``); NaN if unreliable."""
+        return self.evaluate(model, source, target).score
+
+    def evaluate(self, model: Any, source: Domain | None, target: Domain) -> ValidatorScore:
+        """Score of one candidate with its reliability (``select_model`` calls this).
+
+        Subclasses override ``score`` or this method; the base class marks a NaN score as
+        unreliable.
+        """
+        if type(self).score is Validator.score:
+            raise NotImplementedError(f"{type(self).__name__} implements neither score nor "
+                                      "evaluate.")
+        value = float(self.score(model, source, target))
+        if not np.isfinite(value):
+            return ValidatorScore(value, False, f"{type(self).__name__} returned {value}")
+        return ValidatorScore(value)
 
     def _labelled_source(self, source: Domain | None) -> Domain:
         name = type(self).__name__
@@ -132,57 +184,39 @@ def _row_losses(model: Any, source: Domain, loss: Loss, who: str) -> np.ndarray:
     return -np.log(np.clip(proba[np.arange(len(y)), columns], _EPS, None))
 
 
-def _domain_ratio(
-    source_features: np.ndarray, target_features: np.ndarray, *, n_splits: int, seed: int
+def _space(owner: Validator, who: str) -> Literal["features", "proba"]:
+    """The output space of ``owner.representation``: "auto" is probabilities, for everyone."""
+    check_choice(who, "representation", owner.representation, _REPRESENTATIONS)
+    return "features" if owner.representation == "features" else "proba"
+
+
+def _check_ratio_params(owner: Validator, who: str) -> None:
+    check_param(who, "n_splits", owner.n_splits, "an int >= 2", lambda v: int(v) == v and v >= 2)
+    check_param(who, "n_components", owner.n_components, "an int >= 1",
+                lambda v: int(v) == v and v >= 1)
+    check_param(who, "max_weight", owner.max_weight, "a float > 1", lambda v: v > 1)
+    check_param(who, "min_ess", owner.min_ess, "a float in [0, 1]", lambda v: 0 <= v <= 1)
+
+
+def _estimated_weights(
+    owner: Validator, source_features: np.ndarray, target_features: np.ndarray, *,
+    scale_columns: bool,
 ) -> np.ndarray:
-    """Cross-fitted density ratio p_target / p_source at each source row.
-
-    A logistic-regression domain classifier is fitted on the other folds and evaluated on
-    the held-out fold, so no row's weight comes from a classifier that saw it.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    X = np.vstack([source_features, target_features])
-    is_target = np.r_[np.zeros(len(source_features)), np.ones(len(target_features))]
-    n_splits = min(n_splits, len(source_features), len(target_features))
-    if n_splits < 2:
-        raise ValueError(
-            f"Density-ratio estimation needs at least 2 source and 2 target rows; got "
-            f"{len(source_features)} and {len(target_features)}."
-        )
-    p_target = np.empty(len(X))
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    for train, test in folds.split(X, is_target):
-        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-        classifier.fit(X[train], is_target[train])
-        p_target[test] = classifier.predict_proba(X[test])[:, 1]
-    p = np.clip(p_target[: len(source_features)], 1e-6, 1 - 1e-6)
-    prior = len(source_features) / len(target_features)
-    return prior * p / (1 - p)
-
-
-def _normalised(weights: np.ndarray, who: str) -> np.ndarray:
-    total = weights.sum()
-    if not np.isfinite(weights).all() or (weights < 0).any() or total <= 0:
-        raise ValueError(f"{who}: importance weights must be finite, >= 0 and not all zero.")
-    weights = weights * (len(weights) / total)
-    ess = weights.sum() ** 2 / (weights**2).sum()
-    if ess < _LOW_ESS * len(weights):
-        warnings.warn(
-            f"{who}: the importance weights have an effective sample size of {ess:.0f} of "
-            f"{len(weights)} source rows; the estimate of the target risk is noisy. Clip the "
-            "weights or validate on more source rows.",
-            TransferWarning, stacklevel=3,
-        )
-    return weights
+    return estimate_ratio(
+        np.asarray(source_features, dtype=float), np.asarray(target_features, dtype=float),
+        n_components=int(owner.n_components), max_weight=float(owner.max_weight),
+        n_splits=int(owner.n_splits), scale_columns=scale_columns, seed=owner.random_state,
+    ).weights
 
 
 @VALIDATORS.register("iwcv")
 class IWCVValidator(Validator):
     """Importance-weighted validation: source risk reweighted toward the target market.
+
+    The risk is the self-normalised weighted mean ``sum(w l) / sum(w)`` over held-out
+    source rows. Without ``weights`` or ``weighter`` the ratio is estimated from the
+    source and target inputs (``n_splits``, ``n_components``, ``max_weight``); ``min_ess``
+    applies to every weight.
 
     Parameters
     ----------
@@ -193,8 +227,20 @@ class IWCVValidator(Validator):
     loss : {"error", "log_loss"}, default="error"
         Per-row loss: 0-1 error (the risk estimates 1 - target accuracy) or log loss.
     n_splits : int, default=5
-        Folds of the cross-fitted domain classifier used when neither ``weights`` nor
-        ``weighter`` is given (then the ratio is estimated in the input space).
+        Folds of the cross-fitted domain classifier of the estimated density ratio.
+    n_components : int, default=10
+        The ratio is estimated in a space of at most this many dimensions: wider inputs are
+        reduced to their leading principal components (IWCV standardises the input columns
+        first; DEV keeps the scale of the learned features). A domain classifier on hundreds of
+        dimensions separates the markets almost perfectly and gives a few rows all the
+        weight. The classifier's regularisation is chosen by held-out log loss.
+    max_weight : float, default=20.0
+        Estimated weights are clipped at this value.
+    min_ess : float, default=0.1
+        Below this effective sample size, as a share of the held-out source rows, the
+        weights carry too little information: the answer is "unreliable" (NaN score with a
+        reason), not a number. Estimated weights whose held-out mean leaves [0.5, 2] (it
+        should be about 1) are unreliable too.
     random_state : int, default=0
 
     References
@@ -212,6 +258,9 @@ class IWCVValidator(Validator):
     >>> source = Domain.from_arrays(X, y); target = Domain.from_arrays(X)
     >>> IWCVValidator(weights=np.ones(10)).score(model, source, target)
     0.0
+    >>> spiky = np.r_[1000.0, np.full(9, 0.001)]
+    >>> IWCVValidator(weights=spiky, min_ess=0.5).evaluate(model, source, target).reliable
+    False
     """
 
     greater_is_better = False
@@ -224,23 +273,35 @@ class IWCVValidator(Validator):
         *,
         loss: Loss = "error",
         n_splits: int = 5,
+        n_components: int = 10,
+        max_weight: float = 20.0,
+        min_ess: float = MIN_ESS,
         random_state: int = 0,
     ) -> None:
         self.weights = weights
         self.weighter = weighter
         self.loss = loss
         self.n_splits = n_splits
+        self.n_components = n_components
+        self.max_weight = max_weight
+        self.min_ess = min_ess
         self.random_state = random_state
 
-    def score(self, model: Any, source: Domain | None, target: Domain) -> float:
-        """Importance-weighted risk on held-out source rows (estimates the target risk)."""
+    def evaluate(self, model: Any, source: Domain | None, target: Domain) -> ValidatorScore:
+        """Importance-weighted risk on held-out source rows, or "unreliable"."""
         check_choice("IWCVValidator", "loss", self.loss, ("error", "log_loss"))
+        _check_ratio_params(self, "IWCVValidator")
         source = self._labelled_source(source)
         losses = _row_losses(model, source, self.loss, "IWCVValidator")
-        weights = self._weights(source, target)
-        return float(np.mean(weights * losses))
+        weights, estimated = self._weights(source, target)
+        reliable, reason, ess = judge_weights(weights, min_ess=float(self.min_ess),
+                                              check_mean=estimated)
+        if not reliable:
+            return ValidatorScore(float("nan"), False, reason, ess)
+        return ValidatorScore(float(np.sum(weights * losses) / np.sum(weights)), True, "", ess)
 
-    def _weights(self, source: Domain, target: Domain) -> np.ndarray:
+    def _weights(self, source: Domain, target: Domain) -> tuple[np.ndarray, bool]:
+        """The weights of the held-out source rows and whether they were estimated here."""
         if self.weights is not None and self.weighter is not None:
             raise ValueError("IWCVValidator: pass weights or weighter, not both.")
         if self.weights is not None:
@@ -251,6 +312,7 @@ class IWCVValidator(Validator):
                     f"validation Domain has {source.n_samples} labelled rows; pass one weight "
                     "per held-out source row."
                 )
+            estimated = False
         elif self.weighter is not None:
             if not callable(getattr(self.weighter, "compute_weights", None)):
                 raise TypeError(
@@ -258,37 +320,73 @@ class IWCVValidator(Validator):
                     "compute_weights(X); pass a fitted transferkit reweighter."
                 )
             weights = np.asarray(self.weighter.compute_weights(source.X), dtype=float)
+            estimated = False
         else:
-            check_param("IWCVValidator", "n_splits", self.n_splits, "an int >= 2",
-                        lambda v: int(v) == v and v >= 2)
-            weights = _domain_ratio(np.asarray(source.X, dtype=float),
-                                    np.asarray(target.X, dtype=float),
-                                    n_splits=int(self.n_splits), seed=self.random_state)
-        return _normalised(weights, "IWCVValidator")
+            weights = _estimated_weights(self, source.X, target.X, scale_columns=True)
+            estimated = True
+        if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(
+                "IWCVValidator: importance weights must be finite, >= 0 and not all zero."
+            )
+        return weights, estimated
 
 
 @VALIDATORS.register("dev")
 class DEVValidator(Validator):
-    """Deep Embedded Validation: importance-weighted risk in the model's feature space.
+    """Deep Embedded Validation: importance-weighted risk with a control variate.
 
-    The density ratio is estimated by a cross-fitted domain classifier on the candidate's
-    own features (``transform``) of source and target rows, and the weighted risk is
-    corrected with the control variate ``eta = -Cov(w l, w) / Var(w)``, which uses that
-    the weights have mean 1 to cut the variance of the estimate.
+    The density ratio ``w`` is estimated by a cross-fitted, tuned domain classifier on the
+    candidate's outputs on source and target rows (its predicted probabilities by default,
+    the same space for every candidate; or its features), reduced to a few principal
+    components. The weighted risk
+    ``mean(w l)`` is corrected with the control variate ``w`` itself, whose expectation is
+    1: ``mean(w l) + eta (mean(w) - 1)`` with ``eta = -Cov(w l, w) / Var(w)``. The raw
+    (not renormalised) weights are used, as in the paper: renormalised weights have mean
+    exactly 1 and the correction vanishes.
 
     Parameters
     ----------
     loss : {"error", "log_loss"}, default="error"
-    representation : {"auto", "features", "proba"}, default="auto"
-        Space of the density ratio: the model's features (``transform``), its predicted
-        probabilities, or ``"auto"`` (features when the model has ``transform``).
+    representation : {"auto", "proba", "features"}, default="auto"
+        Space of the density ratio. ``"auto"`` and ``"proba"``: predicted probabilities,
+        available and comparable for every classifier. ``"features"``: the model's
+        ``transform`` output (DEV's paper), only meaningful among candidates that share a
+        feature space.
     n_splits : int, default=5
+        Folds of the cross-fitted domain classifier of the estimated density ratio.
+    n_components : int, default=10
+        The ratio is estimated in a space of at most this many dimensions: wider inputs are
+        reduced to their leading principal components (IWCV standardises the input columns
+        first; DEV keeps the scale of the learned features). A domain classifier on hundreds of
+        dimensions separates the markets almost perfectly and gives a few rows all the
+        weight. The classifier's regularisation is chosen by held-out log loss.
+    max_weight : float, default=20.0
+        Estimated weights are clipped at this value.
+    min_ess : float, default=0.1
+        Below this effective sample size, as a share of the held-out source rows, the
+        weights carry too little information: the answer is "unreliable" (NaN score with a
+        reason), not a number. Estimated weights whose held-out mean leaves [0.5, 2] (it
+        should be about 1) are unreliable too.
     random_state : int, default=0
 
     References
     ----------
     You, Wang, Chen, Wang, Long. "Towards Accurate Model Selection in Deep Unsupervised
     Domain Adaptation", ICML 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from transferkit import Domain
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> model = LogisticRegression().fit(X[:200], y[:200])
+    >>> source = Domain.from_arrays(X[200:], y[200:])
+    >>> target = Domain.from_arrays(rng.normal(size=(200, 2)) + 0.3)
+    >>> answer = DEVValidator().evaluate(model, source, target)
+    >>> answer.reliable, 0.0 <= answer.score <= 0.2
+    (True, True)
     """
 
     greater_is_better = False
@@ -300,27 +398,34 @@ class DEVValidator(Validator):
         loss: Loss = "error",
         representation: Representation = "auto",
         n_splits: int = 5,
+        n_components: int = 10,
+        max_weight: float = 20.0,
+        min_ess: float = MIN_ESS,
         random_state: int = 0,
     ) -> None:
         self.loss = loss
         self.representation = representation
         self.n_splits = n_splits
+        self.n_components = n_components
+        self.max_weight = max_weight
+        self.min_ess = min_ess
         self.random_state = random_state
 
-    def score(self, model: Any, source: Domain | None, target: Domain) -> float:
-        """DEV risk (lower is better); estimates the target risk of ``model``."""
+    def evaluate(self, model: Any, source: Domain | None, target: Domain) -> ValidatorScore:
+        """DEV risk (lower is better), or "unreliable" when the weights cannot carry it."""
         check_choice("DEVValidator", "loss", self.loss, ("error", "log_loss"))
-        check_choice("DEVValidator", "representation", self.representation,
-                     ("auto", "features", "proba"))
-        check_param("DEVValidator", "n_splits", self.n_splits, "an int >= 2",
-                    lambda v: int(v) == v and v >= 2)
+        kind = _space(self, "DEVValidator")
+        _check_ratio_params(self, "DEVValidator")
         source = self._labelled_source(source)
         losses = _row_losses(model, source, self.loss, "DEVValidator")
-        kind = representation_of(model, self.representation)
-        weights = _domain_ratio(model_output(model, source, kind),
-                                model_output(model, target, kind),
-                                n_splits=int(self.n_splits), seed=self.random_state)
-        return control_variate_risk(losses, _normalised(weights, "DEVValidator"))
+        # Learned features keep their own geometry; probabilities are few columns anyway.
+        weights = _estimated_weights(self, model_output(model, source, kind),
+                                     model_output(model, target, kind), scale_columns=False)
+        reliable, reason, ess = judge_weights(weights, min_ess=float(self.min_ess),
+                                              check_mean=True)
+        if not reliable:
+            return ValidatorScore(float("nan"), False, reason, ess)
+        return ValidatorScore(control_variate_risk(losses, weights), True, "", ess)
 
 
 def control_variate_risk(losses: np.ndarray, weights: np.ndarray) -> float:
@@ -328,13 +433,16 @@ def control_variate_risk(losses: np.ndarray, weights: np.ndarray) -> float:
 
     ``mean(w l) + eta (mean(w) - 1)`` with ``eta = -Cov(w l, w) / Var(w)`` keeps the
     expectation and removes the part of the variance that the weights explain (DEV,
-    You et al. 2019, eq. 7).
+    You et al. 2019, eq. 7). Pass the raw density-ratio weights: weights renormalised to
+    mean 1 make the correction exactly 0.
 
     Examples
     --------
     >>> import numpy as np
     >>> control_variate_risk(np.array([0.0, 1.0]), np.ones(2))
     0.5
+    >>> control_variate_risk(np.array([0.0, 1.0]), np.array([0.5, 1.0]))  # no longer 0.5 * 0.5
+    1.0
     """
     weighted = weights * losses
     variance = np.var(weights, ddof=1) if len(weights) > 1 else 0.0
@@ -365,7 +473,8 @@ class SNDValidator(Validator):
     temperature : float, default=0.05
         Softmax temperature of the paper.
     representation : {"proba", "features", "auto"}, default="proba"
-        What is compared; the paper uses the classifier's softmax outputs.
+        What is compared; the paper uses the classifier's softmax outputs. ``"auto"`` is
+        ``"proba"`` (one space for every candidate).
     max_samples : int, default=2000
         Target rows used (a seeded sample above that, the similarity matrix is n x n).
     random_state : int, default=0
@@ -397,13 +506,12 @@ class SNDValidator(Validator):
                     lambda v: v > 0)
         check_param("SNDValidator", "max_samples", self.max_samples, "an int >= 3",
                     lambda v: int(v) == v and v >= 3)
-        check_choice("SNDValidator", "representation", self.representation,
-                     ("auto", "features", "proba"))
+        kind = _space(self, "SNDValidator")
         if target.n_samples > self.max_samples:
             target = target.sample(int(self.max_samples), seed=self.random_state)
         if target.n_samples < 3:
             raise ValueError(f"SNDValidator needs at least 3 target rows; got {target.n_samples}.")
-        outputs = model_output(model, target, representation_of(model, self.representation))
+        outputs = model_output(model, target, kind)
         norms = np.linalg.norm(outputs, axis=1, keepdims=True)
         unit = outputs / np.maximum(norms, _EPS)
         logits = unit @ unit.T / self.temperature
@@ -447,15 +555,19 @@ class EntropyValidator(Validator):
 
 @VALIDATORS.register("domain_auc")
 class DomainAUCValidator(Validator):
-    """Domain-classifier AUC of the model's learned features (0.5 = indistinguishable).
+    """Domain-classifier AUC of the model's outputs (0.5 = indistinguishable markets).
 
-    Measures how well the candidate aligned the two markets, not whether it classifies
-    well: a constant feature map scores a perfect 0.5. Use it beside a risk-based
+    Measures how alike the candidate's outputs on the two markets are, not whether it
+    classifies well: a constant output scores a perfect 0.5. Use it beside a risk-based
     validator, or among candidates of similar source accuracy.
 
     Parameters
     ----------
-    representation : {"auto", "features", "proba"}, default="auto"
+    representation : {"auto", "proba", "features"}, default="auto"
+        ``"auto"`` / ``"proba"``: predicted probabilities, the same space for every
+        candidate. ``"features"``: the ``transform`` output; a shallow model scored on
+        probabilities and a network on 256 features are not compared fairly (the former
+        wins by construction), so use it only among candidates sharing a feature space.
     classifier : sklearn classifier, optional
         The domain classifier. None uses logistic regression on standardised outputs:
         learned features are meant to be linearly usable, and it is fast enough to score
@@ -484,13 +596,11 @@ class DomainAUCValidator(Validator):
         """Cross-validated AUC of a source-vs-target classifier on the model's outputs."""
         from transferkit.metrics import domain_classifier_auc
 
-        check_choice("DomainAUCValidator", "representation", self.representation,
-                     ("auto", "features", "proba"))
+        kind = _space(self, "DomainAUCValidator")
         if source is None:
             raise ValueError(
                 "DomainAUCValidator needs source rows (labels not required); pass source=..."
             )
-        kind = representation_of(model, self.representation)
         outputs = [model_output(model, source, kind), model_output(model, target, kind)]
         classifier = self.classifier
         if classifier is None:
@@ -518,11 +628,21 @@ class ModelSelection:
     best : object
         The winning fitted candidate.
     validator : str
-        The validator, as its repr.
+        The validator that made the choice, as its repr (the ``fallback`` when the one asked
+        for could not score any candidate).
     greater_is_better : bool
         Direction of ``table["score"]``.
     table : DataFrame
-        Index ``candidate``; columns ``score`` and ``rank`` (1 = chosen), best first.
+        Index ``candidate``; columns ``score`` (NaN when unreliable), ``reliable`` (bool),
+        ``reason`` (why a candidate could not be scored, "" otherwise), ``ess`` (effective
+        sample size of the importance weights, NaN for validators without weights) and
+        ``rank`` (1 = chosen; ``<NA>`` for unreliable candidates, which are listed last).
+    fallback_from : str or None
+        The validator asked for, when it could score no candidate and ``fallback`` chose.
+    unreliable_table : DataFrame or None
+        That validator's table (every row unreliable, with reasons), when it fell back.
+    notes : tuple of str
+        What went wrong on the way, in words (also raised as ``TransferWarning``).
     """
 
     best_name: str
@@ -530,6 +650,14 @@ class ModelSelection:
     validator: str
     greater_is_better: bool
     table: pd.DataFrame
+    fallback_from: str | None = None
+    unreliable_table: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def unreliable(self) -> list[str]:
+        """Candidates the deciding validator could not score."""
+        return [str(c) for c in self.table.index[~self.table["reliable"]]]
 
 
 def _named(candidates: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
@@ -544,14 +672,61 @@ def _named(candidates: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
     return named
 
 
+def _as_validator(validator: str | Validator, argument: str) -> Validator:
+    if isinstance(validator, str):
+        validator = VALIDATORS.get(validator)()
+    if not isinstance(validator, Validator):
+        raise TypeError(
+            f"select_model: {argument} must be a name in VALIDATORS {VALIDATORS.names()} or a "
+            f"Validator instance; got {type(validator).__name__}."
+        )
+    return validator
+
+
+def _score_table(
+    named: Mapping[str, Any], validator: Validator, source: Domain | None, target: Domain
+) -> pd.DataFrame:
+    answers = {}
+    for name, model in named.items():
+        try:
+            answers[name] = validator.evaluate(model, source, target)
+        except (TypeError, ValueError) as exc:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"select_model: candidate {name!r}: {exc}") from exc
+    table = pd.DataFrame({
+        "score": pd.Series({k: a.score if a.reliable else np.nan for k, a in answers.items()},
+                           dtype=float),
+        "reliable": pd.Series({k: bool(a.reliable) for k, a in answers.items()}, dtype=bool),
+        "reason": pd.Series({k: a.reason for k, a in answers.items()}, dtype=object),
+        "ess": pd.Series({k: a.ess for k, a in answers.items()}, dtype=float),
+    })
+    table.index.name = "candidate"
+    # Reliable rows first, best first; unreliable ones after them in the given order.
+    order = table[table["reliable"]].sort_values(
+        "score", ascending=not validator.greater_is_better, kind="stable")
+    table = pd.concat([order, table[~table["reliable"]]])
+    rank = pd.array([pd.NA] * len(table), dtype="Int64")
+    rank[: len(order)] = np.arange(1, len(order) + 1)
+    table["rank"] = rank
+    return table
+
+
 def select_model(
     candidates: Mapping[str, Any] | Sequence[Any],
     validator: str | Validator,
     *,
     target: Domain,
     source: Domain | None = None,
+    fallback: str | Validator | None = None,
 ) -> ModelSelection:
     """Score every fitted candidate with an unsupervised validator and pick the best.
+
+    Only candidates the validator can score reliably are ranked. Those it cannot (IWCV /
+    DEV when the importance weights have too small an effective sample size) keep a NaN
+    score, ``reliable=False`` and a ``reason`` in the table, and a ``TransferWarning``
+    names them. When the validator can score *no* candidate, the choice is handed to
+    ``fallback`` (with a ``TransferWarning`` saying so, and ``fallback_from`` set in the
+    result); without a fallback that is an error rather than a guess.
 
     Parameters
     ----------
@@ -565,41 +740,79 @@ def select_model(
     source : Domain, optional
         Held-out labelled source rows no candidate was trained on (``iwcv``, ``dev``,
         ``domain_auc`` need it).
+    fallback : str or Validator, optional
+        The validator that chooses when ``validator`` can score no candidate (e.g.
+        ``"domain_auc"`` or ``"snd"``, which need no density ratio).
 
     Returns
     -------
     ModelSelection
-        Winner, its name and the score table. Ties go to the first candidate.
+        Winner, its name and the score table (see :class:`ModelSelection`). Ties go to the
+        first candidate.
 
     Raises
     ------
+    ValueError
+        The validator could score no candidate and there is no ``fallback`` (or the
+        fallback could not either); the message gives each candidate's reason.
     ValueError, TypeError
         Naming the candidate whose scoring failed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from transferkit import Domain
+    >>> X = np.r_[np.zeros((5, 1)), np.ones((5, 1))]; y = np.r_[[0] * 5, [1] * 5]
+    >>> model = LogisticRegression().fit(X, y)
+    >>> source, target = Domain.from_arrays(X, y), Domain.from_arrays(X)
+    >>> spiky = IWCVValidator(weights=np.r_[1000.0, np.full(9, 0.001)], min_ess=0.5)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     chosen = select_model({"m": model}, spiky, source=source, target=target,
+    ...                           fallback="entropy")
+    >>> chosen.validator, chosen.fallback_from is not None
+    ('EntropyValidator()', True)
     """
-    if isinstance(validator, str):
-        validator = VALIDATORS.get(validator)()
-    if not isinstance(validator, Validator):
-        raise TypeError(
-            f"select_model: validator must be a name in VALIDATORS {VALIDATORS.names()} or a "
-            f"Validator instance; got {type(validator).__name__}."
-        )
+    validator = _as_validator(validator, "validator")
+    fallback = None if fallback is None else _as_validator(fallback, "fallback")
     named = _named(candidates)
-    scores = {}
-    for name, model in named.items():
+    table = _score_table(named, validator, source, target)
+    notes: list[str] = []
+    if getattr(validator, "representation", None) == "features" and len(named) > 1:
+        note = (f"{validator!r} scored each candidate in its own feature space; the scores "
+                "are comparable only when the candidates share one feature extractor. Use "
+                "representation='auto' (predicted probabilities, one space for all).")
+        notes.append(note)
+        warnings.warn(f"select_model: {note}", TransferWarning, stacklevel=2)
+    unreliable = table[~table["reliable"]]
+    if len(unreliable) == len(table):
+        reasons = "; ".join(f"{name!r}: {reason}" for name, reason in unreliable["reason"].items())
+        if fallback is None:
+            raise ValueError(
+                f"select_model: {validator!r} could not score any candidate reliably "
+                f"({reasons}). Pass fallback='domain_auc' (or another validator that needs no "
+                "importance weights) to choose with it, or validate on more held-out source "
+                "rows."
+            )
+        note = (f"{validator!r} could not score any candidate reliably ({reasons}); the "
+                f"choice falls back to {fallback!r}.")
+        warnings.warn(f"select_model: {note}", TransferWarning, stacklevel=2)
         try:
-            scores[name] = validator.score(model, source, target)
-        except (TypeError, ValueError) as exc:
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(f"select_model: candidate {name!r}: {exc}") from exc
-    table = pd.DataFrame({"score": pd.Series(scores, dtype=float)})
-    if table["score"].isna().any():
-        raise ValueError(
-            f"select_model: {validator!r} gave NaN for candidates "
-            f"{table.index[table['score'].isna()].tolist()}."
-        )
-    table = table.sort_values("score", ascending=not validator.greater_is_better, kind="stable")
-    table["rank"] = np.arange(1, len(table) + 1)
-    table.index.name = "candidate"
+            chosen = select_model(named, fallback, target=target, source=source)
+        except ValueError as exc:
+            raise ValueError(f"select_model: fallback {fallback!r} failed too: {exc}") from exc
+        return ModelSelection(chosen.best_name, chosen.best, chosen.validator,
+                              chosen.greater_is_better, chosen.table, fallback_from=repr(
+                                  validator), unreliable_table=table,
+                              notes=(*notes, note, *chosen.notes))
+    if len(unreliable):
+        note = (f"{validator!r} could not score {len(unreliable)} of {len(table)} candidates "
+                f"reliably, so they are not ranked: "
+                + "; ".join(f"{name!r}: {reason}" for name, reason in unreliable["reason"].items()))
+        notes.append(note)
+        warnings.warn(f"select_model: {note}", TransferWarning, stacklevel=2)
     best_name = str(table.index[0])
     return ModelSelection(best_name, named[best_name], repr(validator),
-                          validator.greater_is_better, table)
+                          validator.greater_is_better, table, notes=tuple(notes))

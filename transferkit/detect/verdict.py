@@ -29,15 +29,32 @@ class TransferVerdict:
     transferred : str
         Name of the transferred model.
     best_baseline : str
-        The baseline with the best point value of ``metric``.
+        The baseline with the best point value of ``metric`` (the guard serves it when it
+        falls back).
+    deciding_baseline : str
+        The baseline whose comparison decides the verdict. The verdict tests against every
+        baseline, not against the one that looks best on these same rows (which inflates
+        false alarms): ``negative`` when transfer is significantly worse than at least one
+        baseline after Holm's correction over the baselines (the one with the smallest
+        adjusted p-value decides), ``positive`` when it is significantly better than every
+        baseline (the weakest win decides), else ``inconclusive`` (the comparison nearest
+        to a decision is reported).
     difference, low, high : float
-        Transferred minus best baseline on ``metric``, oriented so that > 0 means transfer
-        is better (for losses: baseline minus transferred), with its paired bootstrap
-        interval (NaN when too few rows).
+        Transferred minus ``deciding_baseline`` on ``metric``, oriented so that > 0 means
+        transfer is better (for losses: baseline minus transferred), with the interval of
+        the test that decides (NaN when too few rows): for accuracy the Clopper-Pearson
+        interval that inverts the exact McNemar test, else the paired bootstrap interval;
+        at ``interval_confidence``, so it excludes 0 exactly when the test is significant.
     p_value : float
-        Two-sided p-value of that difference: the exact McNemar test for accuracy (which
-        then decides the verdict, as the bootstrap is too optimistic when the models
-        disagree on few rows), the paired bootstrap for the other metrics.
+        p-value of that comparison as the decision uses it: exact McNemar for accuracy
+        (the bootstrap is too optimistic when the models disagree on few rows), paired
+        bootstrap for the other metrics; Holm-adjusted on the negative side (see ``test``).
+    interval_confidence : float
+        Level of ``low`` / ``high``: ``confidence``, or higher on the Holm side
+        (``1 - (1 - confidence) p_raw / p_holm``).
+    test : str
+        The test that decided, in words (e.g. ``"exact McNemar, Holm-adjusted over 2
+        baselines"``).
     confidence : float
     n_target : int
         Labelled target rows scored.
@@ -48,10 +65,11 @@ class TransferVerdict:
     scores : DataFrame
         Index (model, metric); columns ``value``, ``low``, ``high``, ``n``.
     differences : DataFrame
-        Index (baseline, metric); columns ``difference``, ``low``, ``high``, ``p_value``
-        (McNemar for accuracy, paired bootstrap otherwise).
+        Index (baseline, metric); columns ``difference``, ``low``, ``high`` (at
+        ``confidence``), ``p_value`` (McNemar for accuracy, paired bootstrap otherwise) and
+        ``p_holm`` (Holm-adjusted over the baselines, per metric).
     per_class : DataFrame or None
-        Per target class: rows, recall of the transferred model and of the best baseline,
+        Per target class: rows, recall of the transferred model and of the deciding baseline,
         their difference with interval, and ``effect`` (helps / hurts / unclear).
     per_segment : DataFrame or None
         The same on ``metric`` for each segment value, when segments were given.
@@ -65,10 +83,13 @@ class TransferVerdict:
     metric: str
     transferred: str
     best_baseline: str
+    deciding_baseline: str
     difference: float
     low: float
     high: float
     p_value: float
+    interval_confidence: float
+    test: str
     confidence: float
     n_target: int
     extra_labels_needed: int | None
@@ -81,7 +102,7 @@ class TransferVerdict:
 
     @property
     def is_negative(self) -> bool:
-        """True when transfer is significantly worse than the best baseline."""
+        """True when transfer is significantly worse than at least one baseline (Holm)."""
         return self.verdict == "negative"
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,9 +115,11 @@ class TransferVerdict:
 
         return {
             "verdict": self.verdict, "metric": self.metric, "transferred": self.transferred,
-            "best_baseline": self.best_baseline, "difference": _finite(self.difference),
-            "low": _finite(self.low), "high": _finite(self.high),
-            "p_value": _finite(self.p_value), "confidence": self.confidence,
+            "best_baseline": self.best_baseline, "deciding_baseline": self.deciding_baseline,
+            "difference": _finite(self.difference), "low": _finite(self.low),
+            "high": _finite(self.high), "p_value": _finite(self.p_value),
+            "interval_confidence": self.interval_confidence, "test": self.test,
+            "confidence": self.confidence,
             "n_target": self.n_target, "extra_labels_needed": self.extra_labels_needed,
             "message": self.message, "notes": list(self.notes),
             "scores": records(self.scores), "differences": records(self.differences),
@@ -111,18 +134,19 @@ class TransferVerdict:
         return text
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
-        """A self-contained HTML fragment; also written (atomically) to ``path`` when given."""
-        parts = [f"<h2>Negative-transfer check: {self.verdict}</h2>", f"<p>{self.message}</p>"]
-        if self.notes:
-            parts.append("<ul>" + "".join(f"<li>{n}</li>" for n in self.notes) + "</ul>")
-        for title, table in (("Scores", self.scores), ("Differences", self.differences),
-                             ("Per class", self.per_class), ("Per segment", self.per_segment)):
-            if table is not None:
-                parts.append(f"<h3>{title}</h3>" + table.to_html(float_format="%.4f"))
-        text = "\n".join(parts)
+        """One self-contained HTML page (the shared report look, user text escaped); also
+        written (atomically) to ``path`` when given."""
+        from transferkit.report.verdict import render_verdict_html
+
+        text = render_verdict_html(self)
         if path is not None:
             atomic_write_text(path, text)
         return text
+
+    def _repr_html_(self) -> str:
+        from transferkit.report.verdict import render_verdict_html
+
+        return render_verdict_html(self, fragment=True)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``.json`` or ``.html`` according to the file suffix."""

@@ -434,6 +434,9 @@ class L2SP(Strategy):
 
     Adds ``alpha/2 * ||w - w0||^2`` over the trained backbone weights and
     ``beta/2 * ||w_head||^2`` over the new head, instead of plain weight decay toward 0.
+    The optimiser's ``weight_decay`` still applies on top: with ``weight_decay > 0`` in the
+    ``TrainConfig`` the backbone is also pulled towards zero, not only towards ``w0``, so
+    set ``weight_decay=0`` for the pure L2-SP penalty of the paper.
 
     Parameters
     ----------

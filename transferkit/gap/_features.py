@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from transferkit._columns import date_like_columns, id_like_columns
 from transferkit.domain import Domain
 from transferkit.exceptions import DomainMismatchError
 from transferkit.metrics import (
@@ -23,6 +24,7 @@ __all__ = [
     "category_counts",
     "feature_frames",
     "feature_table",
+    "set_aside_ids_and_dates",
     "severity_of",
 ]
 
@@ -60,6 +62,7 @@ class FeatureFrames:
     categorical: list[str]
     notes: dict[str, list[str]] = field(default_factory=dict)
     one_sided: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, str] = field(default_factory=dict)
 
     def note(self, column: str, text: str) -> None:
         self.notes.setdefault(column, []).append(text)
@@ -135,6 +138,30 @@ def feature_frames(source: Domain, target: Domain, label: str | None = None) -> 
                                 "categories")
         frames.categorical.append(column)
     return frames
+
+
+def set_aside_ids_and_dates(frames: FeatureFrames) -> list[str]:
+    """Move row-ID-like and date/time columns out of the tested features; returns them.
+
+    A row ID differs between any two markets and a date between any two periods, so a
+    drift test on them says nothing about the features (and a date would drive the
+    domain classifier's AUC to 1). They stay in the table as ``kind="set aside"`` with the
+    note "row ID: not tested" or "date or time: not tested".
+    """
+    found: dict[str, str] = {}
+    for frame in (frames.source, frames.target):
+        for column in date_like_columns(frame):
+            found.setdefault(column, "date or time")
+        for column in id_like_columns(frame, exclude=tuple(found)):
+            found.setdefault(column, "row ID")
+    for column, what in found.items():
+        frames.set_aside[column] = f"{what}: not tested"
+    if found:
+        frames.numeric = [c for c in frames.numeric if c not in found]
+        frames.categorical = [c for c in frames.categorical if c not in found]
+        kept = [c for c in frames.source.columns if c not in found]
+        frames.source, frames.target = frames.source.loc[:, kept], frames.target.loc[:, kept]
+    return list(found)
 
 
 def _missing_pvalue(n_missing: tuple[int, int], n_rows: tuple[int, int]) -> float:
@@ -228,9 +255,10 @@ def feature_table(frames: FeatureFrames, *, alpha: float, n_jobs: int | None) ->
     table["severity"] = [severity_of(e, s) for e, s in zip(table["effect"], table["shifted"],
                                                             strict=True)]
     table["note"] = ["; ".join(frames.notes.get(f, [])) for f in table["feature"]]
-    extra = [{"feature": column, "kind": "unmatched", "test": "", "note": note,
+    extra = [{"feature": column, "kind": kind, "test": "", "note": note,
               "shifted": False, "severity": "none"}
-             for column, note in frames.one_sided.items()]
+             for kind, notes in (("set aside", frames.set_aside), ("unmatched", frames.one_sided))
+             for column, note in notes.items()]
     if extra:
         table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
     order = table["severity"].map(SEVERITIES.index).fillna(0)

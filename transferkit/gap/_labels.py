@@ -12,13 +12,14 @@ from sklearn.base import BaseEstimator
 from transferkit.domain import Domain
 from transferkit.exceptions import TransferWarning
 from transferkit.metrics import chi2_homogeneity, numeric_shift, total_variation
+from transferkit.reweight.label_shift import MAX_CONDITION_NUMBER
 
 __all__ = ["LabelShift", "label_shift", "priors_frame"]
 
 # BBSE needs enough labelled source rows per class for its cross-fitted confusion matrix.
 _BBSE_MIN_PER_CLASS = 5
-# Above this condition number BBSE's prior estimate is noise (Lipton et al. 2018, sec. 4).
-_MAX_CONDITION = 1e3
+# A BBSE class share this close to 0 or 1 was clipped by the solver: not an estimate.
+_BOUNDARY = 1e-3
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,12 @@ class LabelShift:
     bbse_total_variation : float
         Distance between ``source_priors`` and ``bbse_priors``.
     bbse_condition_number : float
-        Of BBSE's confusion matrix; above 1e3 the estimate is unreliable.
+        Of BBSE's confusion matrix; above ``MAX_CONDITION_NUMBER`` (30, the threshold BBSE
+        itself warns at) the estimate is unreliable.
+    bbsd_pvalue : float
+        BBSD test (Lipton et al. 2018) for unlabelled targets: chi-squared test that
+        held-out source rows and target rows have the same distribution of the source
+        classifier's predicted labels. NaN when BBSE did not run.
     notes : tuple of str
     """
 
@@ -62,15 +68,44 @@ class LabelShift:
     bbse_priors: tuple[float, ...] | None
     bbse_total_variation: float
     bbse_condition_number: float
+    bbsd_pvalue: float
     notes: tuple[str, ...]
+
+    @property
+    def test_pvalue(self) -> float:
+        """p-value of the test that gates the label-shift severity: the chi-squared test of
+        the observed priors when the target is labelled, else BBSD (NaN: no test, so no
+        severity is claimed)."""
+        if np.isfinite(self.pvalue):
+            return self.pvalue
+        return self.bbsd_pvalue
+
+    @property
+    def bbse_problem(self) -> str | None:
+        """Why BBSE's prior estimate is not estimable, in words; None when it is usable.
+
+        Not estimable: BBSE did not run, its confusion matrix is ill-conditioned
+        (condition number above ``MAX_CONDITION_NUMBER``), or the estimate sits on the
+        boundary (a class share of 0 or 1, where the solver clipped a negative share).
+        """
+        if self.bbse_priors is None:
+            return "BBSE did not run"
+        if not self.bbse_condition_number <= MAX_CONDITION_NUMBER:
+            return (f"the source classifier's confusion matrix is ill-conditioned (condition "
+                    f"number {self.bbse_condition_number:.3g} > {MAX_CONDITION_NUMBER:g})")
+        priors = np.asarray(self.bbse_priors, dtype=float)
+        if len(priors) >= 2 and (priors.min() <= _BOUNDARY or priors.max() >= 1 - _BOUNDARY):
+            return ("the estimate hit the boundary (a class share of 0 or 1): the source "
+                    "classifier cannot tell the classes apart well enough on target rows")
+        return None
 
     @property
     def shift_estimate(self) -> float:
         """Best available prior distance: observed when the target is labelled, else BBSE's
-        (NaN when BBSE's confusion matrix is too ill-conditioned to trust)."""
+        (NaN when BBSE's estimate is not estimable, see ``bbse_problem``)."""
         if np.isfinite(self.total_variation):
             return self.total_variation
-        if self.bbse_condition_number > _MAX_CONDITION:
+        if self.bbse_problem is not None:
             return np.nan
         return self.bbse_total_variation
 
@@ -88,6 +123,9 @@ class LabelShift:
             "bbse_priors": None if self.bbse_priors is None else list(self.bbse_priors),
             "bbse_total_variation": self.bbse_total_variation,
             "bbse_condition_number": self.bbse_condition_number,
+            "bbsd_pvalue": self.bbsd_pvalue,
+            "bbse_estimable": self.bbse_problem is None,
+            "bbse_problem": self.bbse_problem,
             "notes": list(self.notes),
         }
 
@@ -141,12 +179,12 @@ def label_shift(
     if not source.is_classification:
         if target_labels is None:
             return LabelShift(source.task or "regression", (), (), None, 0, np.nan, np.nan,
-                              None, None, np.nan, np.nan, ("target has no labels",))
+                              None, None, np.nan, np.nan, np.nan, ("target has no labels",))
         shift = numeric_shift(np.asarray(source.labeled().y, float).reshape(-1, 1),
                               np.asarray(target_labels, float).reshape(-1, 1))
         return LabelShift(source.task or "regression", (), (), None, len(target_labels),
                           float(shift.ks_statistic[0]), float(shift.ks_pvalue[0]), None, None,
-                          np.nan, np.nan, ("regression label compared with a KS test",))
+                          np.nan, np.nan, np.nan, ("regression label compared with a KS test",))
     y_source = source.labeled().y
     classes = np.unique(y_source if target_labels is None
                         else np.concatenate([y_source, target_labels]))
@@ -161,7 +199,7 @@ def label_shift(
         unseen = classes[(counts_s == 0) & (counts_t > 0)]
         if unseen.size:
             notes.append(f"target classes never seen in the source: {unseen.tolist()}")
-    bbse_priors, bbse_tv, condition, predicted = None, np.nan, np.nan, None
+    bbse_priors, bbse_tv, condition, predicted, bbsd = None, np.nan, np.nan, None, np.nan
     per_class = np.bincount(np.searchsorted(classes, y_source), minlength=len(classes))
     present = per_class[per_class > 0]
     if present.size >= 2 and present.min() >= _BBSE_MIN_PER_CLASS:
@@ -181,10 +219,11 @@ def label_shift(
             bbse_priors = bbse
             bbse_tv = total_variation(source_priors, bbse)
             condition = float(estimate.condition_number_)
+            bbsd = float(estimate.shift_pvalue_)
             proba = estimate.estimator_.predict_proba(target_used)
             counts_p = _shares(estimate.classes_[np.argmax(proba, axis=1)], classes)
             predicted = counts_p / counts_p.sum()
-            if condition > _MAX_CONDITION:
+            if condition > MAX_CONDITION_NUMBER:
                 notes.append(f"BBSE confusion matrix is ill-conditioned ({condition:.0f}); "
                              "its prior estimate is unreliable")
     else:
@@ -200,7 +239,7 @@ def label_shift(
         n_target_labeled=0 if target_labels is None else len(target_labels),
         total_variation=float(tv), pvalue=float(pvalue), predicted_priors=as_tuple(predicted),
         bbse_priors=as_tuple(bbse_priors), bbse_total_variation=float(bbse_tv),
-        bbse_condition_number=condition, notes=tuple(notes),
+        bbse_condition_number=condition, bbsd_pvalue=bbsd, notes=tuple(notes),
     )
 
 
@@ -228,11 +267,14 @@ def _bbse(
 
 
 def priors_frame(shift: LabelShift) -> pd.DataFrame:
-    """Class priors per market (and BBSE's estimate) as a table, one row per class."""
+    """Class priors per market (and BBSE's estimate) as a table, one row per class.
+
+    BBSE's column is NaN when its estimate is not estimable (``shift.bbse_problem``).
+    """
     frame = pd.DataFrame({"source": shift.source_priors}, index=list(shift.classes))
     for name, values in (("target", shift.target_priors), ("predicted", shift.predicted_priors),
                          ("bbse", shift.bbse_priors)):
         if values is not None:
-            frame[name] = values
+            frame[name] = np.nan if name == "bbse" and shift.bbse_problem else values
     frame.index.name = "class"
     return frame

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
 from transferkit._io import atomic_write_text
+from transferkit._json import to_jsonable
 from transferkit._validation import check_param
 from transferkit.domain import Domain
 from transferkit.exceptions import TransferWarning
@@ -26,6 +26,7 @@ from transferkit.gap._features import (
     category_counts,
     feature_frames,
     feature_table,
+    set_aside_ids_and_dates,
 )
 from transferkit.gap._impact import model_impact
 from transferkit.gap._labels import LabelShift, label_shift, priors_frame
@@ -38,6 +39,9 @@ _AUC_CUTS: tuple[float, ...] = (0.55, 0.65, 0.8)
 _PRIOR_CUTS: tuple[float, ...] = (0.02, 0.05, 0.15)
 _MIN_ROWS_FOR_DOMAIN_TESTS = 10
 _MAX_IMPACT_FEATURES = 20
+# A domain-classifier importance counts when it is above this and twice its own noise.
+_MIN_IMPORTANCE = 0.005
+_DRIVER_SEVERITIES = ("small", "moderate", "large")
 _PHRASES = {
     "none": "shows no detectable shift from",
     "negligible": "differs only negligibly from",
@@ -51,24 +55,6 @@ def _level(value: float, cuts: Sequence[float]) -> str:
     if not np.isfinite(value):
         return "none"
     return SEVERITIES[1 + int(np.searchsorted(cuts, value, side="right"))]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if value is None or isinstance(value, str):
-        return value
-    if pd.isna(value):
-        return None
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -86,8 +72,10 @@ class GapReport:
         One row per feature, most shifted first: test, statistic, ``pvalue``,
         Benjamini-Hochberg ``pvalue_adjusted``, ``shifted`` (adjusted p <= ``alpha``),
         ``effect`` (KS statistic or total variation, in [0, 1]), ``severity``, Wasserstein,
-        PSI, mean/sd/missing shift, categories seen in one market only, domain-classifier
-        ``importance`` and a ``note`` for problems (constant, all missing, junk values).
+        PSI, mean/sd/missing shift, ``mean_source`` / ``mean_target`` (numeric features, in
+        the units of ``settings["units"]``), categories seen in one market only,
+        domain-classifier ``importance`` and a ``note`` for problems (constant, all
+        missing, coerced cells). Row IDs and dates set aside have ``kind="set aside"``.
     domain_tests : DataFrame
         One row per whole-domain test (``classifier``, ``mmd``): statistic, standard error,
         p-value, proxy A-distance, rows used.
@@ -95,6 +83,8 @@ class GapReport:
     weights : dict or None
         ``weighter.weight_report().to_dict()`` when a fitted reweighter was given.
     severity : {"none", "negligible", "small", "moderate", "large"}
+        Overall: the larger of the feature shift's and the label shift's
+        (``label_severity``); each is "none" unless its test is significant at ``alpha``.
     alpha : float
     notes : tuple of str
         Warnings raised while building the report (skipped tests, subsampling).
@@ -118,18 +108,48 @@ class GapReport:
 
     # ------------------------------------------------------------------ text
     @property
+    def label_severity(self) -> str:
+        """Severity of the label shift alone: "none" unless a test (chi-squared of observed
+        priors, or BBSD for an unlabelled target) rejects an unchanged label mix."""
+        return _label_severity(self.labels, self.alpha)
+
+    @property
     def drivers(self) -> list[str]:
-        """Features that drive the shift: stable domain-classifier importances, else effect."""
+        """The (at most 3) features that drive the shift, ranked by ``drivers_ranked_by``.
+
+        Only shifted features of severity small or more are candidates, so the drivers
+        always agree with the table. When at least one of them has a stable domain-classifier
+        permutation importance (above 0.005 and twice its standard deviation) they are
+        ranked by it, stable ones first; else by effect size.
+        """
+        return [str(f) for f in self._driver_table().index[:3]]
+
+    @property
+    def drivers_ranked_by(self) -> str:
+        """What ranks ``drivers``: "domain-classifier importance" or "effect size"."""
+        return ("domain-classifier importance" if self._stable_importance().any()
+                else "effect size")
+
+    def _driver_candidates(self) -> pd.DataFrame:
         table = self.features
-        shifted = table[table["shifted"]]
-        if "importance" in table and table["importance"].notna().any():
-            important = table[(table["importance"] > 0.005)
-                              & (table["importance"] > 2 * table["importance_std"])]
-            ranked = important.sort_values("importance", ascending=False).index.tolist()
-            if ranked:
-                return [str(f) for f in ranked[:3]]
-        big = shifted[shifted["severity"].isin(["small", "moderate", "large"])]
-        return [str(f) for f in big.index[:3]]
+        return table[table["shifted"] & table["severity"].isin(_DRIVER_SEVERITIES)]
+
+    def _stable_importance(self) -> pd.Series:
+        candidates = self._driver_candidates()
+        if "importance" not in candidates or candidates["importance"].isna().all():
+            return pd.Series(False, index=candidates.index)
+        std = candidates["importance_std"].fillna(0.0)
+        return (candidates["importance"] > _MIN_IMPORTANCE) & (
+            candidates["importance"] > 2 * std)
+
+    def _driver_table(self) -> pd.DataFrame:
+        candidates = self._driver_candidates()
+        stable = self._stable_importance()
+        if stable.any():
+            return candidates.assign(_stable=stable).sort_values(
+                ["_stable", "importance"], ascending=False, kind="stable").drop(
+                columns="_stable")
+        return candidates.sort_values("effect", ascending=False, kind="stable")
 
     def summary(self) -> str:
         """One plain-language paragraph: how different, driven by what, label mix change."""
@@ -145,7 +165,7 @@ class GapReport:
             evidence.append(f"MMD p {_p_text(tests.loc['mmd', 'pvalue'])}")
         if evidence:
             parts.append("Whole-domain tests: " + "; ".join(evidence) + ".")
-        table = self.features[self.features["kind"] != "unmatched"]
+        table = self.features[~self.features["kind"].isin(["unmatched", "set aside"])]
         shifted = table[table["shifted"]]
         tiny = int((shifted["severity"] == "negligible").sum())
         parts.append(
@@ -153,7 +173,8 @@ class GapReport:
             f"correction at {self.alpha:.0%} FDR" + (f" ({tiny} of them certain but negligible "
                                                       "in size)" if tiny else "") + ".")
         if self.drivers:
-            parts.append("Main drivers: " + ", ".join(self.drivers) + ".")
+            parts.append(f"Main drivers (by {self.drivers_ranked_by}): "
+                         + ", ".join(self.drivers) + ".")
         if "model_impact" in table and table["model_impact"].notna().any():
             impact = table["model_impact"].dropna().sort_values(ascending=False)
             parts.append("Shifts that move the source model most: " + ", ".join(
@@ -173,11 +194,11 @@ class GapReport:
 
     def to_dict(self) -> dict:
         """Everything in the report as JSON-ready Python objects (NaN becomes None)."""
-        return _jsonable({
+        return to_jsonable({
             "source": self.source_name, "target": self.target_name,
             "n_source": self.n_source, "n_target": self.n_target,
             "severity": self.severity, "alpha": self.alpha, "summary": self.summary(),
-            "drivers": self.drivers,
+            "drivers": self.drivers, "drivers_ranked_by": self.drivers_ranked_by,
             "features": self.features.reset_index().to_dict(orient="records"),
             "domain_tests": self.domain_tests.reset_index().to_dict(orient="records"),
             "labels": None if self.labels is None else self.labels.to_dict(),
@@ -231,13 +252,19 @@ def _label_sentence(labels: LabelShift) -> str:
     target = labels.target_priors if labels.target_priors is not None else labels.bbse_priors
     if target is None:
         return "Label prior of the target unknown (no target labels; BBSE skipped)."
+    if labels.target_priors is None and labels.bbse_problem is not None:
+        return (f"Label prior of the target not estimable (no target labels, and BBSE "
+                f"cannot say: {labels.bbse_problem}); BBSD test p "
+                f"{_p_text(labels.bbsd_pvalue)}.")
     source = np.asarray(labels.source_priors)
     target = np.asarray(target)
     k = len(source) - 1 if len(source) == 2 else int(np.argmax(np.abs(target - source)))
     how = "observed" if labels.target_priors is not None else "estimated by BBSE"
+    test = "chi-squared" if labels.target_priors is not None else "BBSD"
     distance = labels.shift_estimate
     return (f"Label prior of {labels.classes[k]!r}: {source[k]:.0%} → {target[k]:.0%} "
-            f"({how}; total variation {distance:.2f}).")
+            f"({how}; total variation {distance:.2f}; {test} test p "
+            f"{_p_text(labels.test_pvalue)}).")
 
 
 def _encode(domain: Domain, encoder: object) -> Domain:
@@ -258,6 +285,28 @@ def _is_module(obj: object) -> bool:
     return isinstance(obj, torch.nn.Module)
 
 
+def _number_counts(values: pd.Series) -> pd.Series:
+    """Counts of a numeric column's values, labelled as people write them ("0", "1")."""
+    counts = values.value_counts(dropna=False, sort=False)
+    counts.index = ["(missing)" if pd.isna(v) else f"{float(v):g}" for v in counts.index]
+    return counts.groupby(level=0).sum()
+
+
+def _shares_item(feature: object, kind: str, source: pd.Series, target: pd.Series) -> dict:
+    """Plot data of a category-share bar chart: the 12 commonest levels of both markets."""
+    count = _number_counts if kind == "binary" else category_counts
+    counts_s, counts_t = count(source), count(target)
+    levels_all = (counts_s / counts_s.sum()).add(counts_t / counts_t.sum(), fill_value=0)
+    kept = levels_all.sort_values(ascending=False).index[:12]
+    if kind == "binary":
+        kept = sorted(kept, key=str)
+    return {
+        "feature": str(feature), "kind": kind, "levels": [str(k) for k in kept],
+        "source": (counts_s / counts_s.sum()).reindex(kept, fill_value=0).tolist(),
+        "target": (counts_t / counts_t.sum()).reindex(kept, fill_value=0).tolist(),
+    }
+
+
 def _plot_data(
     frames: FeatureFrames, table: pd.DataFrame, design: Design | None, top: int, seed: int
 ) -> dict:
@@ -272,6 +321,11 @@ def _plot_data(
             t_values = t.to_numpy(dtype=float)
             s_values, t_values = s_values[~np.isnan(s_values)], t_values[~np.isnan(t_values)]
             if not s_values.size or not t_values.size:
+                continue
+            values = np.unique(np.concatenate([s_values[:100_000], t_values[:100_000]]))
+            if values.size <= 2:
+                # Binary (0/1) columns: side-by-side shares, not a histogram and an ECDF.
+                plots["features"].append(_shares_item(feature, "binary", s, t))
                 continue
             both = np.concatenate([np.quantile(s_values, [0.005, 0.995]),
                                    np.quantile(t_values, [0.005, 0.995])])
@@ -289,14 +343,7 @@ def _plot_data(
                 "target_quantiles": np.quantile(t_values, levels).tolist(),
             })
         else:
-            counts_s, counts_t = category_counts(s), category_counts(t)
-            levels_all = (counts_s / counts_s.sum()).add(counts_t / counts_t.sum(), fill_value=0)
-            kept = levels_all.sort_values(ascending=False).index[:12]
-            plots["features"].append({
-                "feature": str(feature), "kind": "categorical", "levels": [str(k) for k in kept],
-                "source": (counts_s / counts_s.sum()).reindex(kept, fill_value=0).tolist(),
-                "target": (counts_t / counts_t.sum()).reindex(kept, fill_value=0).tolist(),
-            })
+            plots["features"].append(_shares_item(feature, "categorical", s, t))
     if design is not None and design.source.shape[1] >= 2:
         source, target = design.kernel_inputs()
         rng = np.random.default_rng(seed)
@@ -319,6 +366,9 @@ def gap_report(
     weighter: object | None = None,
     source_model: BaseEstimator | None = None,
     encoder: object | None = None,
+    harmonize: Mapping[str, Any] | None = None,
+    view: Literal["original", "harmonized"] = "original",
+    include_ids_and_dates: bool = False,
     tests: Sequence[str] = ("classifier", "mmd"),
     classifier: BaseEstimator | None = None,
     alpha: float = 0.05,
@@ -348,6 +398,12 @@ def gap_report(
     at most ``max_samples`` random rows per market (their standard errors and p-values
     account for it).
 
+    Columns that identify rows (unique per row, monotone integer keys, ``*_id`` names) and
+    date/time columns are left out of every test with a note: they differ between any two
+    markets and would dominate the whole-domain tests. Distributions are compared in the
+    user's own units: with ``harmonize`` options, columns are renamed and amounts converted
+    to one currency first, but nothing is standardised unless ``view="harmonized"``.
+
     Parameters
     ----------
     source, target : Domain
@@ -366,6 +422,17 @@ def gap_report(
     encoder : callable, backbone name or module, optional
         Turns text/image Domains into features: a callable ``encoder(domain)`` returning a
         Domain or an array, else ``transferkit.backbones.encode(domain, encoder)``.
+    harmonize : mapping, optional
+        ``Harmonizer`` options (``target_columns`` renames, ``money_columns`` with
+        ``exchange_rates`` and the Domains' currencies, ``unit_factors``,
+        ``missing_columns``, ``label_map``): the markets are compared after these, in the
+        source's units. A recipe's ``harmonize:`` section is this mapping.
+    view : {"original", "harmonized"}, default="original"
+        ``"original"``: values in the users' units (renamed and converted, not
+        standardised). ``"harmonized"``: the harmonizer's output features (standardised
+        numbers, one column per category), the space the methods learn in.
+    include_ids_and_dates : bool, default=False
+        Test ID-like and date/time columns too instead of setting them aside.
     tests : sequence of str, default=("classifier", "mmd")
         Whole-domain tests from ``GAP_METRICS``.
     classifier : sklearn classifier, optional
@@ -419,6 +486,8 @@ def gap_report(
     check_param(owner, "n_permutations", n_permutations, "an int >= 0",
                 lambda v: int(v) == v and v >= 0)
     check_param(owner, "top_plots", top_plots, "an int >= 0", lambda v: int(v) == v and v >= 0)
+    check_param(owner, "view", view, 'one of "original", "harmonized"',
+                lambda v: v in ("original", "harmonized"))
     for name in tests:
         GAP_METRICS.get(name)
     for market, domain in (("source", source), ("target", target)):
@@ -442,11 +511,34 @@ def gap_report(
         if domain.modality in ("text", "image", "mixed"):
             raise TypeError(f"Domain {domain.name!r} holds {domain.modality} features; pass "
                             "encoder=... (a backbone name or a callable) to compare embeddings.")
+    if harmonize is not None or view == "harmonized":
+        say("harmonising the two markets")
+        source, target = _harmonized(source, target, dict(harmonize or {}), view)
     source, target, label_column = _with_label(source, target, label)
 
     say("per-feature tests")
     frames = feature_frames(source, target)
+    for market, domain in (("source", source), ("target", target)):
+        for column, count in dict(domain.metadata.extra.get("coerced_cells") or {}).items():
+            if column in frames.source.columns:
+                text = (f"{int(count):,} non-numeric cells in {market} {domain.name!r} read as "
+                        "missing (bad_numeric='coerce')")
+                frames.note(str(column), text)
+                notes.append(f"column {column!r}: {text}")
+    if not include_ids_and_dates:
+        for column in set_aside_ids_and_dates(frames):
+            what = frames.set_aside[column].split(":")[0]
+            notes.append(f"column {column!r} looks like a {what}: left out of the drift "
+                         "tests (include_ids_and_dates=True tests it)")
+        if not frames.numeric and not frames.categorical:
+            raise ValueError(
+                f"gap_report: every shared column of {source.name!r} and {target.name!r} "
+                f"looks like a row ID or a date ({sorted(frames.set_aside)}); pass "
+                "include_ids_and_dates=True to test them anyway.")
     table = feature_table(frames, alpha=alpha, n_jobs=n_jobs)
+    if frames.numeric:
+        table["mean_source"] = frames.source[frames.numeric].mean()
+        table["mean_target"] = frames.target[frames.numeric].mean()
     for column, text in frames.one_sided.items():
         note(f"column {column!r} is {text}")
 
@@ -476,9 +568,37 @@ def gap_report(
         weights=weights, severity=severity, alpha=float(alpha), notes=tuple(notes),
         settings={"tests": list(tests), "max_samples": max_samples,
                   "n_permutations": n_permutations, "random_state": random_state,
-                  "label": label_column},
+                  "label": label_column, "view": view,
+                  "harmonize": dict(harmonize) if harmonize is not None else None,
+                  "include_ids_and_dates": bool(include_ids_and_dates),
+                  "units": _units(source, harmonize, view)},
         plots=plots,
     )
+
+
+def _harmonized(source: Domain, target: Domain, options: dict[str, Any],
+                view: str) -> tuple[Domain, Domain]:
+    """Both markets after the harmonizer: renamed and converted, or fully harmonised."""
+    from transferkit.harmonize import Harmonizer
+
+    harmonizer = Harmonizer(**options).fit(source, target)
+    if view == "harmonized":
+        return (harmonizer.transform(source, side="source"),
+                harmonizer.transform(target, side="target"))
+    return (harmonizer.canonical(source, side="source"),
+            harmonizer.canonical(target, side="target"))
+
+
+def _units(source: Domain, harmonize: Mapping[str, Any] | None, view: str) -> str:
+    """The units the report's numbers are in, in words."""
+    if view == "harmonized":
+        return "harmonised features (numeric columns standardised with source statistics)"
+    money = list((harmonize or {}).get("money_columns") or ())
+    base = (harmonize or {}).get("base_currency") or source.metadata.currency
+    if money and base:
+        return (f"the units passed in, nothing standardised; amounts ({', '.join(money)}) "
+                f"converted to {base}")
+    return "the units passed in, nothing standardised"
 
 
 def _domain_section(
@@ -596,10 +716,23 @@ def _overall_severity(
         significant = not np.isfinite(row["pvalue"]) or row["pvalue"] <= alpha
         levels.append(_level(row["statistic"], _AUC_CUTS) if significant else "none")
     else:
-        features = table[table["kind"] != "unmatched"]
+        features = table[~table["kind"].isin(["unmatched", "set aside"])]
         levels.append(max(features["severity"], key=SEVERITIES.index, default="none"))
-    if labels is not None and labels.classes:
-        distance = labels.shift_estimate
-        significant = not np.isfinite(labels.pvalue) or labels.pvalue <= alpha
-        levels.append(_level(distance, _PRIOR_CUTS) if significant else "none")
+    levels.append(_label_severity(labels, alpha))
     return max(levels, key=SEVERITIES.index)
+
+
+def _label_severity(labels: LabelShift | None, alpha: float) -> str:
+    """Severity of the label shift, gated on a test (never on a point estimate alone).
+
+    The level comes from the total variation of the priors (observed, or BBSE's estimate,
+    which is biased upward), but only when a test rejects "same label mix" at ``alpha``:
+    the chi-squared test of the observed priors, or BBSD for an unlabelled target. No
+    test (NaN) means no claim: "none".
+    """
+    if labels is None or not labels.classes:
+        return "none"
+    pvalue = labels.test_pvalue
+    if not (np.isfinite(pvalue) and pvalue <= alpha):
+        return "none"
+    return _level(labels.shift_estimate, _PRIOR_CUTS)

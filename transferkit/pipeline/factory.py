@@ -33,6 +33,7 @@ from transferkit._registry import Registry
 from transferkit.align import ALIGNERS
 from transferkit.align.estimators import default_config
 from transferkit.baselines import make_model
+from transferkit.fewlabel import FEWLABEL
 from transferkit.pipeline._baselines import SourceOnlyModel, TargetOnlyModel
 from transferkit.pipeline._finetune import SourceNetworkFineTune
 from transferkit.reweight import BBSE, MLLS, REWEIGHTERS, ReweightedEstimator
@@ -58,6 +59,8 @@ class MethodSpec:
         Whether ``fit`` learns from labelled target rows.
     summary : str
         One line for ``transferkit list methods``.
+    tasks : tuple of str
+        ``"classification"`` and / or ``"regression"``: what the method can learn.
     """
 
     name: str
@@ -65,6 +68,12 @@ class MethodSpec:
     build: Callable[..., BaseEstimator]
     uses_target_labels: bool
     summary: str
+    tasks: tuple[str, ...] = ("classification", "regression")
+
+    def supports(self, task: str) -> bool:
+        """Whether the method learns ``task`` (``"binary"``, ``"multiclass"``, ...)."""
+        kind = "regression" if task == "regression" else "classification"
+        return kind in self.tasks
 
 
 METHODS: Registry[MethodSpec] = Registry("method")
@@ -103,10 +112,17 @@ def create(
     ------
     KeyError
         Unknown name, with "did you mean".
+    ValueError
+        The method cannot learn ``task``.
     TypeError
         A parameter the method does not have, naming the ones it has.
     """
     spec = METHODS.get(name)
+    if not spec.supports(task):
+        raise ValueError(
+            f"Method {name!r} learns {' and '.join(spec.tasks)} only; these markets are a "
+            f"{task} task. Methods for it: {', '.join(names(task=task))}."
+        )
     try:
         return spec.build(task=task, model=model, random_state=random_state, **params)
     except TypeError as exc:
@@ -115,15 +131,18 @@ def create(
         raise TypeError(f"Method {name!r}: {exc}") from exc
 
 
-def names(family: str | None = None) -> list[str]:
-    """Registered method names, optionally of one family."""
-    return [n for n, spec in METHODS.items() if family is None or spec.family == family]
+def names(family: str | None = None, *, task: str | None = None) -> list[str]:
+    """Registered method names, optionally of one family and able to learn ``task``."""
+    return [n for n, spec in METHODS.items()
+            if (family is None or spec.family == family)
+            and (task is None or spec.supports(task))]
 
 
 def describe_methods() -> list[dict[str, Any]]:
     """One row per method: name, family, whether it uses target labels, summary."""
     return [{"name": spec.name, "family": spec.family,
-             "uses_target_labels": spec.uses_target_labels, "summary": spec.summary}
+             "uses_target_labels": spec.uses_target_labels, "tasks": list(spec.tasks),
+             "summary": spec.summary}
             for _, spec in METHODS.items()]
 
 
@@ -187,7 +206,8 @@ for _name, _cls in REWEIGHTERS.items():
 for _name, _cls in (("bbse", BBSE), ("mlls", MLLS)):
     register_method(MethodSpec(
         _name, "reweight", _reweighting(_name, _cls), False,
-        f"the model trained on source rows weighted for label shift ({_cls.__name__})"))
+        f"the model trained on source rows weighted for label shift ({_cls.__name__})",
+        ("classification",)))
 
 
 # ---------------------------------------------------------------------- alignment
@@ -204,7 +224,9 @@ def _aligner(name: str, cls: type) -> Callable[..., BaseEstimator]:
 for _name, _cls in ALIGNERS.items():
     register_method(MethodSpec(
         _name, "align", _aligner(_name, _cls), False,
-        (_cls.__doc__ or _cls.__name__).strip().splitlines()[0]))
+        (_cls.__doc__ or _cls.__name__).strip().splitlines()[0],
+        ("classification",) if _cls._classification_only else ("classification",
+                                                                "regression")))
 
 
 # ---------------------------------------------------------------------- fine-tuning
@@ -225,4 +247,38 @@ for _name, _strategy, _summary in (
         ("finetune_probe", "linear_probe", "a new head on the frozen source network, fitted "
                                            "on the target labels")):
     register_method(MethodSpec(_name, "finetune", _finetuning(_name, _strategy), True,
-                               _summary))
+                               _summary, ("classification",)))
+
+
+# ---------------------------------------------------------------------- few-label
+def _few_label(name: str, cls: type) -> Callable[..., BaseEstimator]:
+    def build(*, task: str, model: Any, random_state: int | None,
+              **params: Any) -> BaseEstimator:
+        _check_params(name, cls, params)
+        # "logistic" keeps each method's own default (a standardised, CV-tuned linear
+        # model); any other model replaces its learner.
+        if model != "logistic" and _accepts(cls, "estimator"):
+            params.setdefault("estimator", make_model(model, task, _seed(random_state)))
+        if _accepts(cls, "weighter"):
+            weighter = params.get("weighter", "discriminative")
+            if isinstance(weighter, str):
+                weighter = REWEIGHTERS.get(weighter)(
+                    **({"random_state": random_state}
+                       if _accepts(REWEIGHTERS.get(weighter), "random_state") else {}))
+            params["weighter"] = weighter
+        return cls(random_state=random_state, **params)
+
+    return build
+
+
+# The factory's baselines own the names source_only / target_only.
+_FEWLABEL_TASKS: dict[str, tuple[str, ...]] = {
+    "tradaboost": ("classification",), "tradaboost_r2": ("regression",),
+    "two_stage_tradaboost_r2": ("regression",)}
+for _name, _cls in FEWLABEL.items():
+    if _name in ("source_only", "target_only"):
+        continue
+    register_method(MethodSpec(
+        _name, "fewlabel", _few_label(_name, _cls), True,
+        (_cls.__doc__ or _cls.__name__).strip().splitlines()[0],
+        _FEWLABEL_TASKS.get(_name, ("classification", "regression"))))

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -38,7 +39,7 @@ from transferkit.harmonize import Harmonizer
 
 __all__ = ["Featurizer", "Rows"]
 
-Rows = Domain | pd.DataFrame | str | os.PathLike
+Rows = Domain | pd.DataFrame | np.ndarray | str | os.PathLike
 Side = Literal["source", "target"]
 
 
@@ -50,9 +51,11 @@ class Featurizer(BaseEstimator):
     encoder : str, optional
         Backbone (``transferkit.backbones``) for text or image markets, e.g.
         ``"use_multilingual"``. Required for them, refused for tables.
-    harmonize : mapping, optional
+    harmonize : mapping or False, optional
         ``Harmonizer`` parameters for tables (renames, currencies, missing columns...).
         ``fit_on`` defaults to ``"both"``: unlabelled target rows are known at fit time.
+        ``False``: numeric features are used as they are (names and order checked) —
+        for models that standardise their own inputs, such as adapted meta-learners.
     cache_dir : path, optional
         Feature cache of the encoder.
 
@@ -68,7 +71,7 @@ class Featurizer(BaseEstimator):
     """
 
     def __init__(self, *, encoder: str | None = None,
-                 harmonize: Mapping[str, Any] | None = None,
+                 harmonize: Mapping[str, Any] | Literal[False] | None = None,
                  cache_dir: str | os.PathLike[str] | None = None) -> None:
         self.encoder = encoder
         self.harmonize = harmonize
@@ -105,10 +108,23 @@ class Featurizer(BaseEstimator):
                 f"encoder={self.encoder!r} was given but the markets hold {self.modality_} "
                 "data, not text or images; drop the encoder."
             )
+        elif self.harmonize is False:
+            self._check_numeric(source)
+            self._check_numeric(target)
         elif self.modality_ == "tabular":
             options = {"fit_on": "both", **dict(self.harmonize or {})}
             self.harmonizer_ = Harmonizer(**options).fit(source, target)
         return self
+
+    def _check_numeric(self, domain: Domain) -> None:
+        """Passthrough needs the fit-time numeric features, by name and in order."""
+        expected = list(self.schemas_["source"].features)
+        if domain.schema.categorical or list(domain.schema.features) != expected:
+            raise DomainMismatchError(
+                f"Domain {domain.name!r} has features {list(domain.schema.features)[:8]}; "
+                f"with harmonize=False the model reads the numeric features {expected[:8]} "
+                "as they are, in that order."
+            )
 
     def transform(self, domain: Domain, *, side: Side = "target") -> Domain:
         """The numeric Domain a method takes, for ``domain``'s rows."""
@@ -118,12 +134,14 @@ class Featurizer(BaseEstimator):
                             f"{type(domain).__name__}. Use rows_to_domain for raw rows.")
         if self.harmonizer_ is not None:
             if side == "target":
-                _warn_unseen_categories(self.harmonizer_, domain)
+                self.harmonizer_.unseen_categories(domain)
             return self.harmonizer_.transform(domain, side=side)
         if self.encoder is not None:
             from transferkit.backbones import encode
 
             return encode(domain, self.encoder, cache_dir=self.cache_dir)
+        if self.harmonize is False:
+            self._check_numeric(domain)
         return domain
 
     def rows_to_domain(self, rows: Rows, *, side: Side = "target") -> Domain:
@@ -143,12 +161,15 @@ class Featurizer(BaseEstimator):
             from transferkit._io import read_table
 
             rows = read_table(Path(rows))
+        schema, metadata = self.schemas_[side], self.metadata_[side]
+        if isinstance(rows, np.ndarray):
+            rows = self._frame_of_array(rows, schema)
         if not isinstance(rows, pd.DataFrame):
             raise TypeError(
-                "Rows to predict must be a Domain, a pandas DataFrame or a CSV / Parquet / "
-                f"Excel path; got {type(rows).__name__}."
+                "Rows to predict must be a Domain, a pandas DataFrame, a numeric array (for "
+                "all-numeric markets) or a CSV / Parquet / Excel path; got "
+                f"{type(rows).__name__}."
             )
-        schema, metadata = self.schemas_[side], self.metadata_[side]
         if self.modality_ == "tensor":
             raise TypeError("This model was fitted on tensor Domains; pass a Domain built "
                             "with Domain.from_arrays.")
@@ -180,6 +201,22 @@ class Featurizer(BaseEstimator):
             currency=metadata.currency, extra=dict(metadata.extra), task=self.task_,
             allow_unlabeled=True, **{k: v for k, v in optional.items()},
         )
+
+    @staticmethod
+    def _frame_of_array(rows: np.ndarray, schema: Any) -> pd.DataFrame:
+        """A numeric array as a frame with the fit-time feature names, in their order."""
+        features = list(schema.features)
+        if schema.categorical or schema.text or schema.image:
+            raise TypeError(
+                "An array of rows only fits markets whose features are all numeric; this "
+                f"one has non-numeric features. Pass a DataFrame with columns {features}."
+            )
+        if rows.ndim != 2 or rows.shape[1] != len(features):
+            raise DomainMismatchError(
+                f"The array of rows has shape {rows.shape}; the model reads {len(features)} "
+                f"numeric features ({features[:8]}), one row per example."
+            )
+        return pd.DataFrame(rows, columns=features)
 
     def _needed_columns(self, side: Side) -> list[str]:
         """Raw column names of ``side`` that the fitted feature space reads."""
@@ -219,26 +256,3 @@ class Featurizer(BaseEstimator):
                 "unseen_categories": dict(h.unseen_categories_),
             })
         return facts
-
-
-def _warn_unseen_categories(harmonizer: Harmonizer, domain: Domain) -> None:
-    """Name the categories of ``domain`` that the harmonizer maps to its "other" level."""
-    encoder = harmonizer.transformer_.named_transformers_.get("categorical")
-    if encoder is None:
-        return
-    renames = dict(harmonizer.target_columns or {})
-    frame = domain.frame.rename(columns=renames)
-    unseen = {}
-    for column, known in zip(harmonizer.categorical_in_, encoder.categories_, strict=True):
-        if column in frame.columns:
-            values = frame[column].dropna().astype(str)
-            new = sorted(set(values) - set(known))
-            if new:
-                unseen[column] = new
-    if unseen:
-        listing = "; ".join(f"{c}: {v[:5]}{' ...' if len(v) > 5 else ''}"
-                            for c, v in unseen.items())
-        warnings.warn(
-            f"Rows of {domain.name!r} hold categories never seen at fit time; they are "
-            f"treated as {harmonizer.other_category!r}: {listing}.", TransferWarning,
-            stacklevel=3)

@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -63,8 +63,8 @@ class TransferPipeline(BaseEstimator):
         The scikit-learn model of baseline, reweighting and few-label methods.
     encoder : str, optional
         Backbone that encodes text or image markets.
-    harmonize : mapping, optional
-        ``Harmonizer`` options for tables.
+    harmonize : mapping or False, optional
+        ``Harmonizer`` options for tables; False uses numeric features as they are.
     cache_dir : path, optional
         Feature cache of the encoder.
     random_state : int, optional
@@ -88,7 +88,7 @@ class TransferPipeline(BaseEstimator):
         method_params: Mapping[str, Any] | None = None,
         model: str | BaseEstimator = "logistic",
         encoder: str | None = None,
-        harmonize: Mapping[str, Any] | None = None,
+        harmonize: Mapping[str, Any] | Literal[False] | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         random_state: int | None = None,
     ) -> None:
@@ -129,7 +129,6 @@ class TransferPipeline(BaseEstimator):
         self.task_ = source_x.task
         if hasattr(method, "classes_"):
             self.classes_ = np.asarray(method.classes_)
-        self.n_features_in_ = len(source.schema.features)
         self.fit_info_ = {
             "source": {"name": source.name, "rows": source.n_samples,
                        "labelled": source.n_labeled},
@@ -140,6 +139,52 @@ class TransferPipeline(BaseEstimator):
             "method": self.method_name,
         }
         return self
+
+    @classmethod
+    def from_fitted(cls, model: Any, source: Domain, target: Domain | None = None, *,
+                    name: str | None = None,
+                    harmonize: Mapping[str, Any] | Literal[False] | None = False
+                    ) -> TransferPipeline:
+        """Wrap a model fitted elsewhere (an adapted meta-learner, say) to save and serve it.
+
+        ``source`` (and ``target``) are the raw Domains whose columns the model reads; with
+        the default ``harmonize=False`` numeric features reach the model as they are.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from transferkit import Domain
+        >>> X = np.random.default_rng(0).normal(size=(30, 2))
+        >>> user = Domain.from_arrays(X, (X[:, 0] > 0).astype(int), name="user_7")
+        >>> model = LogisticRegression().fit(user.X, user.y)
+        >>> served = TransferPipeline.from_fitted(model, user, name="per_user_logistic")
+        >>> served.predict(user.frame.drop(columns=["label"]))[:3].tolist()
+        [1, 1, 0]
+        """
+        for side, domain in (("source", source), ("target", target)):
+            if domain is not None and not isinstance(domain, Domain):
+                raise TypeError(f"from_fitted: the {side} must be a Domain; got "
+                                f"{type(domain).__name__}.")
+        if not callable(getattr(model, "predict", None)):
+            raise TypeError(f"from_fitted needs a fitted model with predict; got "
+                            f"{type(model).__name__}.")
+        target = source if target is None else target
+        pipeline = cls(model, harmonize=harmonize)
+        pipeline.featurizer_ = Featurizer(harmonize=harmonize).fit(source, target)
+        pipeline.method_ = model
+        pipeline.task_ = source.task
+        if hasattr(model, "classes_"):
+            pipeline.classes_ = np.asarray(model.classes_)
+        pipeline.fit_info_ = {
+            "source": {"name": source.name, "rows": source.n_samples,
+                       "labelled": source.n_labeled},
+            "target": {"name": target.name, "rows": target.n_samples,
+                       "labelled": target.n_labeled},
+            "seconds": 0.0, "random_state": None,
+            "method": name or type(model).__name__,
+        }
+        return pipeline
 
     def _new_method(self, task: str) -> BaseEstimator:
         if isinstance(self.method, str):
@@ -155,7 +200,11 @@ class TransferPipeline(BaseEstimator):
 
     @property
     def method_name(self) -> str:
-        """The registered name of the method, or its class name."""
+        """The registered name of the method, the name given to ``from_fitted``, or the
+        method's class name."""
+        info = getattr(self, "fit_info_", None)
+        if info and info.get("method"):
+            return str(info["method"])
         return self.method if isinstance(self.method, str) else type(self.method).__name__
 
     # ------------------------------------------------------------------ serving
@@ -221,7 +270,6 @@ class TransferPipeline(BaseEstimator):
                 "params": self._saved_params(),
                 "fitted": {"task": self.task_,
                            "classes": getattr(self, "classes_", None),
-                           "n_features_in": self.n_features_in_,
                            "fit_info": self.fit_info_},
                 "files": files,
             })
@@ -276,6 +324,5 @@ class TransferPipeline(BaseEstimator):
         pipeline.task_ = fitted["task"]
         if hasattr(method, "classes_"):
             pipeline.classes_ = np.asarray(method.classes_)
-        pipeline.n_features_in_ = fitted["n_features_in"]
         pipeline.fit_info_ = fitted["fit_info"]
         return pipeline

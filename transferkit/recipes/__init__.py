@@ -13,7 +13,7 @@ Examples
 ...     "name": "demo", "source": {"dataset": "stackoverflow", "market": "United States"},
 ...     "target": {"dataset": "stackoverflow", "market": "Canada"}})
 >>> recipe.validator
-'dev'
+'domain_auc'
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ Examples
 ...     "source": {"dataset": "stackoverflow", "market": "United States"},
 ...     "target": {"dataset": "stackoverflow", "market": "Canada"},
 ... })
->>> recipe.methods
-('source_only', 'discriminative', 'kmm', 'dann', 'deep_coral')
+>>> recipe.methods is None, recipe.selection   # default candidates, chosen for the task
+(True, 'auto')
 """
 
 from __future__ import annotations
@@ -226,16 +226,25 @@ class Recipe:
     name : str
     source, target : DataSpec
     description : str
-    methods : tuple of str
-        Candidate methods: ``source_only``, names in ``REWEIGHTERS`` (train ``model`` on
-        reweighted source rows) and names in ``ALIGNERS`` (neural alignment).
+    methods : tuple of str, optional
+        Candidate methods, names from ``transferkit list methods``. None: a default set
+        for the task and for whether the target has labelled training rows (few-label
+        methods whenever it has; ``recipes.steps.default_methods``).
     method_params : mapping
-        ``{method: {parameter: value}}``; aligners also take ``epochs``, ``lr``, ...
+        ``{method: {parameter: value}}``; neural methods also take ``epochs``, ``lr``, ...
         (``TrainConfig`` fields) under ``train``.
     model : {"logistic", "gbm"}
-        The scikit-learn model of the baselines and reweighting methods.
-    validator : str
-        Unsupervised validator choosing among the candidates (``transferkit.detect``).
+        The scikit-learn model of the baselines, reweighting and few-label methods.
+    selection : str, default="auto"
+        How the served candidate is chosen: ``"cv"`` (repeated cross-validation inside the
+        labelled target training rows), a validator name (label-free), or ``"auto"``: CV
+        when there are at least ``steps.MIN_CV_LABELS`` labelled target training rows,
+        else ``validator``. The report says which was used and why.
+    validator : str, default="domain_auc"
+        The label-free validator ``auto`` falls back to (``transferkit.detect``); the
+        default is the one closest to the oracle over 24 real pairs (RESULTS.md).
+    budget : bool, default=False
+        Also compute the label-budget curve (held-out score against K target labels).
     harmonize : mapping
         ``Harmonizer`` parameters.
     encoder : str, optional
@@ -254,10 +263,12 @@ class Recipe:
     source: DataSpec
     target: DataSpec
     description: str = ""
-    methods: tuple[str, ...] = ("source_only", "discriminative", "kmm", "dann", "deep_coral")
+    methods: tuple[str, ...] | None = None
     method_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     model: Literal["logistic", "gbm"] = "logistic"
-    validator: str = "dev"
+    selection: str = "auto"
+    validator: str = "domain_auc"
+    budget: bool = False
     harmonize: Mapping[str, Any] = field(default_factory=dict)
     encoder: str | None = None
     split: SplitSpec = field(default_factory=SplitSpec)
@@ -272,16 +283,20 @@ class Recipe:
                 f"'name' must be letters, digits, '-' or '_' (it names the run folder); "
                 f"got {self.name!r}."
             )
-        object.__setattr__(self, "methods", tuple(self.methods))
-        if not self.methods:
-            raise ValueError("'methods' must list at least one candidate method.")
         if self.model not in ("logistic", "gbm"):
             raise ValueError(f"'model' must be 'logistic' or 'gbm'; got {self.model!r}.")
-        if not all(isinstance(m, str) for m in self.methods):
-            raise ValueError(f"'methods' must be a list of method names; got {self.methods!r}.")
-        unused = sorted(set(self.method_params) - set(self.methods))
-        if unused:
-            raise ValueError(f"'method_params' configures {unused}, which are not in 'methods'.")
+        if self.methods is not None:
+            object.__setattr__(self, "methods", tuple(self.methods))
+            if not self.methods:
+                raise ValueError("'methods' must list at least one candidate method, or be "
+                                 "left out for the default set.")
+            if not all(isinstance(m, str) for m in self.methods):
+                raise ValueError(f"'methods' must be a list of method names; got "
+                                 f"{self.methods!r}.")
+            unused = sorted(set(self.method_params) - set(self.methods))
+            if unused:
+                raise ValueError(f"'method_params' configures {unused}, which are not in "
+                                 "'methods'.")
         fields_used = {name for _, name, _, _ in string.Formatter().parse(self.out_dir)
                        if name is not None}
         if fields_used - {"name"}:
@@ -352,13 +367,25 @@ def _yaml_lines(node: yaml.Node, path: tuple[str, ...] = ()) -> dict[tuple[str, 
 
 def check_names(recipe: Recipe, *, where: str = "recipe", lines: Lines | None = None) -> None:
     """Methods, validator, data sets and markets exist — checked without loading data."""
-    for position, name in enumerate(recipe.methods):
+    for position, name in enumerate(recipe.methods or ()):
         if name not in METHOD_NAMES:
             raise RecipeError(
                 f"{where}{_at(lines, ('methods',))}: unknown method {name!r} (item "
                 f"{position + 1} of 'methods').{_hint(name, METHOD_NAMES)} Available: "
                 f"{', '.join(METHOD_NAMES)}."
             )
+    for name in recipe.method_params:
+        if name not in METHOD_NAMES:
+            raise RecipeError(
+                f"{where}{_at(lines, ('method_params', name))}: 'method_params' configures "
+                f"unknown method {name!r}.{_hint(name, METHOD_NAMES)}"
+            )
+    if recipe.selection not in ("auto", "cv", *VALIDATOR_NAMES):
+        raise RecipeError(
+            f"{where}{_at(lines, ('selection',))}: 'selection' must be auto, cv or a "
+            f"validator ({', '.join(VALIDATOR_NAMES)}); got {recipe.selection!r}."
+            f"{_hint(recipe.selection, ('auto', 'cv', *VALIDATOR_NAMES))}"
+        )
     if recipe.validator not in VALIDATOR_NAMES:
         raise RecipeError(
             f"{where}{_at(lines, ('validator',))}: unknown validator {recipe.validator!r}."

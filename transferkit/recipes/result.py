@@ -10,7 +10,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,22 +20,12 @@ import pandas as pd
 
 from transferkit._io import atomic_directory, atomic_write_text
 from transferkit._json import to_jsonable
-from transferkit.detect import TransferVerdict
+from transferkit.detect import LabelBudgetCurve, TransferVerdict
 from transferkit.gap import GapReport
 from transferkit.recipes.config import Recipe
+from transferkit.report import run_decision
 
 __all__ = ["RunResult"]
-
-_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "roc_auc")
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}
-td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
-.verdict{padding:.8em 1em;border-radius:6px;margin:1em 0}
-.positive{background:#e6f4ea}.negative{background:#fde7e9}.inconclusive{background:#fff4e0}
-.fallback{font-weight:bold;color:#a00}
-"""
-
 
 @dataclass(frozen=True)
 class RunResult:
@@ -48,7 +37,7 @@ class RunResult:
     source, target : str
         Market names.
     chosen_method : str
-        Candidate picked by the unsupervised validator.
+        Candidate picked by the selection step.
     served : str
         What the guard serves: the chosen method's name, or a baseline after a fallback.
     fell_back : bool
@@ -59,14 +48,25 @@ class RunResult:
     guard_report : str
         The guard's paragraph (says FALLBACK loudly when it fell back).
     selection : DataFrame
-        Validator score of every candidate.
+        The selection's score of every candidate (CV table or validator scores).
+    selection_how : str
+        How the candidate was chosen, in words.
+    selection_reason : str
+        Why that way (``selection: auto`` says which rule applied) and why that candidate.
     candidate_scores : DataFrame
         Held-out target scores of every candidate (for insight; never used to choose).
     gap : GapReport or None
+    budget : LabelBudgetCurve or None
+        The label-budget curve (``budget: true`` in the recipe).
     counts : dict
         Rows in each part of the split.
     details : dict
-        Featurizer facts, fit times, warnings, total seconds.
+        ``featurizer`` facts, ``fit_seconds`` and ``history`` (per-epoch training logs of
+        trained candidates), ``selection`` (the choice's own summary), ``warnings``
+        (``data``, ``methods``, ``selection``, ``verdict``: every warning raised on the
+        way), ``seconds`` in total. The report also draws ``weights`` (``{candidate:
+        WeightReport.to_dict()}``) and ``calibration`` (``{"event": ..., "table": records of
+        transferkit.report.calibration_table}``) when present.
     pipeline : TransferPipeline
         The served, fitted pipeline (saved to ``model/`` in the run folder).
     folder : Path or None
@@ -82,9 +82,12 @@ class RunResult:
     verdict: TransferVerdict
     guard_report: str
     selection: pd.DataFrame
+    selection_how: str
+    selection_reason: str
     candidate_scores: pd.DataFrame
     gap: GapReport | None
     counts: Mapping[str, int]
+    budget: LabelBudgetCurve | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     pipeline: Any = field(default=None, repr=False, compare=False)
     folder: Path | None = None
@@ -98,11 +101,11 @@ class RunResult:
         """Plain-language outcome in a few lines."""
         lines = [
             f"Recipe {self.recipe.name}: {self.source} -> {self.target}",
-            f"Chosen without target labels ({self.recipe.validator}): {self.chosen_method}.",
+            f"Chosen by {self.selection_how}: {self.chosen_method}.",
             f"Verdict on {self.counts['target_test']} held-out target rows: "
             f"{self.verdict.verdict}. {self.verdict.message}",
         ]
-        if self.fell_back:
+        if self.fell_back and self.served != self.chosen_method:
             lines.append(f"FALLBACK: serving {self.served}, not {self.chosen_method}.")
         else:
             lines.append(f"Serving {self.served}.")
@@ -128,67 +131,34 @@ class RunResult:
             "guard_report": self.guard_report,
             "verdict": self.verdict.to_dict(),
             "selection": table(self.selection),
+            "selection_how": self.selection_how,
+            "selection_reason": self.selection_reason,
             "candidate_scores": table(self.candidate_scores),
             "gap_summary": self.gap.summary() if self.gap is not None else None,
+            "budget": None if self.budget is None else to_jsonable(
+                self.budget.to_frame().reset_index().to_dict(orient="records")),
             "counts": dict(self.counts),
             "details": to_jsonable(dict(self.details)),
             "folder": None if self.folder is None else str(self.folder),
+            "decision": to_jsonable(run_decision(self)),
         }
 
     def to_markdown(self) -> str:
-        metrics = [m for m in _METRICS if m in self.candidate_scores.columns]
-        parts = [
-            f"# Transfer run: {self.recipe.name}",
-            "",
-            "```",
-            self.summary(),
-            "```",
-            "",
-            f"## Candidates (validator: {self.recipe.validator})",
-            "",
-            self.selection.to_markdown(floatfmt=".4f"),
-            "",
-            "## Held-out target scores of every candidate (not used to choose)",
-            "",
-            self.candidate_scores[metrics].to_markdown(floatfmt=".3f"),
-            "",
-            "## Negative-transfer check",
-            "",
-            self.verdict.scores.to_markdown(floatfmt=".4f"),
-        ]
-        return "\n".join(parts) + "\n"
+        """The run report as Markdown: the decision, warnings, tables (plots are in HTML)."""
+        from transferkit.report import render_run_markdown
+
+        return render_run_markdown(self)
 
     def to_html(self) -> str:
-        """One self-contained page: verdict, candidates, scores; links the gap report."""
-        metrics = [m for m in _METRICS if m in self.candidate_scores.columns]
-        verdict = self.verdict.verdict
-        fallback = (f"<p class='fallback'>FALLBACK: serving {html.escape(self.served)}, not "
-                    f"{html.escape(self.chosen_method)}.</p>" if self.fell_back else "")
-        gap = ""
-        if self.gap is not None:
-            gap = (f"<h2>Domain gap</h2><p>{html.escape(self.gap.summary())}</p>"
-                   "<p><a href='gap.html'>Full domain-gap report</a></p>")
-        body = "\n".join([
-            f"<h1>Transfer run: {html.escape(self.recipe.name)}</h1>",
-            f"<p>{html.escape(self.source)} &rarr; {html.escape(self.target)}. "
-            f"{html.escape(self.recipe.description)}</p>",
-            f"<div class='verdict {verdict}'><b>Verdict: {verdict}</b>. "
-            f"{html.escape(self.guard_report)}</div>",
-            fallback,
-            gap,
-            f"<h2>Candidates, chosen without target labels ({html.escape(self.recipe.validator)})"
-            "</h2>",
-            self.selection.to_html(float_format="%.4f"),
-            "<h2>Held-out target scores of every candidate</h2>"
-            "<p>Shown for insight; the choice above never saw these rows.</p>",
-            self.candidate_scores[metrics].to_html(float_format="%.3f"),
-            self.verdict.to_html(),
-            "<h2>Rows</h2>",
-            pd.Series(dict(self.counts), name="rows").to_frame().to_html(),
-        ])
-        return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
-                f"transferkit run {html.escape(self.recipe.name)}</title><style>{_STYLE}"
-                f"</style></head><body>{body}</body></html>")
+        """One self-contained page: the decision card, then plots and explained tables."""
+        from transferkit.report import render_run_html
+
+        return render_run_html(self)
+
+    def _repr_html_(self) -> str:
+        from transferkit.report import render_run_html
+
+        return render_run_html(self, fragment=True)
 
     def card_facts(self) -> dict[str, Any]:
         """What the model card says about the run: verdict with intervals, gap, warnings."""

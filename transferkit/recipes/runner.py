@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from transferkit.detect import NegativeTransferGuard, select_model
+from transferkit.detect import NegativeTransferGuard
 from transferkit.exceptions import RecipeError, TransferWarning
 from transferkit.gap import gap_report
 from transferkit.recipes import steps
@@ -75,8 +75,8 @@ def run_recipe(
     """Run every step of ``recipe`` and return (and by default save) its ``RunResult``.
 
     Steps: load both markets; hold out labelled target rows for the verdict; featurize;
-    write the domain-gap report; train every candidate method; choose one with the
-    recipe's validator; refit it on every source row as a ``TransferPipeline``; compare it
+    write the domain-gap report; train every candidate method; choose one (cross-validation
+    on the labelled target training rows, or a label-free validator); refit it on every source row as a ``TransferPipeline``; compare it
     with the source-only and target-only pipelines on the held-out rows; let the
     negative-transfer guard serve the transfer or fall back; save the run folder.
 
@@ -131,23 +131,33 @@ def _run(recipe: Recipe, progress: bool | str, say: Callable[[str], None]) -> Ru
     gap = None
     if recipe.gap:
         say("[3/7] domain-gap report")
-        gap = gap_report(featurized.source_train, featurized.target_train, random_state=seed,
-                         n_permutations=200, importances=True)
+        if recipe.encoder is None and parts.source_train.modality == "tabular":
+            # Tables are compared in the user's own units; the harmonizer options only
+            # align columns and currencies (the report can show the standardised view).
+            gap = gap_report(parts.source_train, parts.target_train,
+                             harmonize=dict(recipe.harmonize) or None, random_state=seed,
+                             n_permutations=200, importances=True)
+        else:
+            gap = gap_report(featurized.source_train, featurized.target_train,
+                             random_state=seed, n_permutations=200, importances=True)
         say("      " + gap.summary().splitlines()[0])
     else:
         say("[3/7] domain-gap report skipped (gap: false)")
 
-    say(f"[4/7] training {len(recipe.methods)} candidate methods")
+    names = steps.candidate_names(recipe, featurized)
+    say(f"[4/7] training {len(names)} candidate methods")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TransferWarning)
         candidates, fit_seconds = steps.fit_candidates(recipe, featurized, progress=progress,
                                                        say=say)
     method_warnings = [str(w.message) for w in caught]
 
-    say(f"[5/7] choosing without target labels ({recipe.validator})")
-    selection = select_model(candidates, recipe.validator, target=featurized.target_train,
-                             source=featurized.source_validation)
-    say(f"      chose {selection.best_name}")
+    say("[5/7] choosing the candidate to serve")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TransferWarning)
+        selection = steps.choose(recipe, featurized, candidates, progress=progress)
+    selection_warnings = [str(w.message) for w in caught]
+    say(f"      chose {selection.best_name} by {selection.description}")
 
     say(f"[6/7] refitting {selection.best_name} and the baselines on every source row")
     served = steps.fit_pipeline(recipe, selection.best_name, parts.source, parts.target_train,
@@ -176,6 +186,22 @@ def _run(recipe: Recipe, progress: bool | str, say: Callable[[str], None]) -> Ru
 
     scores = steps.candidate_scores(candidates, featurized.target_test,
                                     n_resamples=spec.n_resamples, seed=seed)
+    budget = None
+    if recipe.budget:
+        say(f"      label-budget curve for {selection.best_name}")
+        budget = steps.budget_curve(recipe, featurized, selection.best_name)
+    history = {name: list(getattr(model, "history_", []) or [])
+               for name, model in candidates.items() if getattr(model, "history_", None)}
+    weights = {name: model.weight_report().to_dict() for name, model in candidates.items()
+               if callable(getattr(model, "weight_report", None))}
+    calibration = None
+    if parts.target_test.is_classification:
+        from transferkit.report import calibration_table
+
+        table = calibration_table(parts.target_test.y, guard.model_.predict_proba(
+            parts.target_test), guard.model_.classes_)
+        calibration = {"event": table.attrs.get("event"),
+                       "table": table.to_dict(orient="records")}
     return RunResult(
         recipe=recipe,
         source=source.name,
@@ -186,8 +212,11 @@ def _run(recipe: Recipe, progress: bool | str, say: Callable[[str], None]) -> Ru
         verdict=guard.verdict_,
         guard_report=guard.report_,
         selection=selection.table,
+        selection_how=selection.description,
+        selection_reason=selection.reason,
         candidate_scores=scores,
         gap=gap,
+        budget=budget,
         counts={
             "source_train": parts.source_train.n_samples,
             "source_validation": parts.source_validation.n_samples,
@@ -197,8 +226,10 @@ def _run(recipe: Recipe, progress: bool | str, say: Callable[[str], None]) -> Ru
             "target_test": parts.target_test.n_samples,
         },
         details={"featurizer": featurized.featurizer.description, "fit_seconds": fit_seconds,
+                 "history": history, "weights": weights, "calibration": calibration,
+                 "selection": selection.details,
                  "warnings": {"data": notes, "methods": method_warnings,
-                              "verdict": guard_warnings},
+                              "selection": selection_warnings, "verdict": guard_warnings},
                  "seconds": time.perf_counter() - started},
         pipeline=guard.model_,
     )

@@ -28,46 +28,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from transferkit._columns import date_like_columns, id_like_columns
 from transferkit._io import read_table
 
 __all__ = ["date_like_columns", "id_like_columns", "starter_recipe"]
 
 _MONEY = re.compile(r"price|amount|salary|revenue|spend|cost|income|fee|total|value", re.I)
-_ID_NAME = re.compile(r"(^|_)(id|uuid|key)$", re.I)
-
-
-def id_like_columns(frame: pd.DataFrame, *, exclude: tuple[str, ...] = ()) -> list[str]:
-    """Columns that identify rows: ``*_id`` names, or integer / string values unique per row."""
-    found = []
-    for column in frame.columns:
-        if column in exclude:
-            continue
-        values = frame[column].dropna()
-        unique = len(values) == len(frame) and values.nunique() == len(frame) > 1
-        keyish = (pd.api.types.is_integer_dtype(values) or values.dtype == object
-                  or pd.api.types.is_string_dtype(values))
-        if _ID_NAME.search(str(column)) or (unique and keyish):
-            found.append(str(column))
-    return found
-
-
-def date_like_columns(frame: pd.DataFrame, *, exclude: tuple[str, ...] = ()) -> list[str]:
-    """Columns of dates or timestamps (datetime dtype, or text that parses as dates)."""
-    found = []
-    for column in frame.columns:
-        if column in exclude:
-            continue
-        values = frame[column].dropna()
-        if pd.api.types.is_datetime64_any_dtype(values):
-            found.append(str(column))
-        elif len(values) and (values.dtype == object or pd.api.types.is_string_dtype(values)):
-            sample = values.astype(str).head(200)
-            if not sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").all():
-                continue
-            parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-            if parsed.notna().mean() > 0.95:
-                found.append(str(column))
-    return found
 
 
 def starter_recipe(source: str | os.PathLike[str], target: str | os.PathLike[str],

@@ -38,7 +38,11 @@ from transferkit.recipes.config import DataSpec, Recipe
 __all__ = [
     "FeaturizedParts",
     "Parts",
+    "Selection",
+    "budget_curve",
     "candidate_scores",
+    "choose",
+    "default_methods",
     "featurize",
     "fit_candidates",
     "fit_pipeline",
@@ -51,6 +55,15 @@ __all__ = [
 MIN_TARGET_ONLY_LABELS = 10
 # The verdict needs at least this many labelled target rows to hold out.
 MIN_TARGET_LABELS = 10
+# selection: auto chooses by cross-validation from this many labelled training rows on.
+MIN_CV_LABELS = 20
+# Default candidates. Without target labels only label-free methods can learn anything
+# new; with them, the few-label methods (cheap, linear, CV-tuned) are the candidates the
+# evidence favours (benchmarks/RESULTS.md, few-label section), beside the baselines.
+_LABEL_FREE = ("source_only", "discriminative", "kmm", "dann", "deep_coral")
+_FEW_LABEL = ("source_only", "target_only", "pooled", "regular_transfer",
+              "feature_augmentation", "stacking", "weighted_pooled", "tradaboost",
+              "two_stage_tradaboost_r2")
 
 
 @dataclass(frozen=True)
@@ -183,12 +196,40 @@ def _method_params(recipe: Recipe, name: str, progress: bool | str) -> dict[str,
     return params
 
 
+def default_methods(task: str, n_target_labels: int) -> tuple[str, ...]:
+    """The candidates of a recipe without ``methods``: for its task and its target labels.
+
+    Examples
+    --------
+    >>> default_methods("binary", 0)
+    ('source_only', 'discriminative', 'kmm', 'dann', 'deep_coral')
+    >>> "regular_transfer" in default_methods("regression", 50)
+    True
+    """
+    from transferkit.pipeline import METHODS
+
+    chosen = _FEW_LABEL if n_target_labels >= MIN_TARGET_ONLY_LABELS else _LABEL_FREE
+    return tuple(n for n in chosen if METHODS.get(n).supports(task))
+
+
+def candidate_names(recipe: Recipe, parts: FeaturizedParts) -> tuple[str, ...]:
+    """``recipe.methods``, or the default set for the task and the target labels."""
+    if recipe.methods is not None:
+        return recipe.methods
+    return default_methods(parts.source_train.task, parts.target_train.n_labeled)
+
+
 def fit_candidates(recipe: Recipe, parts: FeaturizedParts, *, progress: bool | str,
                    say: Any) -> tuple[dict[str, Any], dict[str, float]]:
-    """Every candidate method fitted on the featurized training parts, with fit seconds."""
-    candidates, seconds = {}, {}
+    """Every candidate method fitted on the featurized training parts, with fit seconds.
+
+    A candidate that cannot learn from these data (a one-class labelled target for a
+    few-label method, say) is left out with a ``TransferWarning`` naming it and why; the
+    run fails only when no candidate is left.
+    """
+    candidates, seconds, skipped = {}, {}, {}
     task = parts.source_train.task
-    for name in recipe.methods:
+    for name in candidate_names(recipe, parts):
         say(f"      {name}")
         tick = time.perf_counter()
         method = create(name, task=task, model=recipe.model, random_state=recipe.seed,
@@ -196,9 +237,124 @@ def fit_candidates(recipe: Recipe, parts: FeaturizedParts, *, progress: bool | s
         try:
             candidates[name] = method.fit(parts.source_train, parts.target_train)
         except (ValueError, TypeError) as exc:
-            raise RecipeError(f"recipe {recipe.name!r}, method {name!r}: {exc}") from exc
+            skipped[name] = str(exc)
+            warnings.warn(f"candidate {name!r} left out: {exc}", TransferWarning, stacklevel=2)
+            continue
         seconds[name] = time.perf_counter() - tick
+    if not candidates:
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        raise RecipeError(f"recipe {recipe.name!r}: no candidate method could be fitted "
+                          f"({reasons}).")
     return candidates, seconds
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which candidate is served and how it was chosen.
+
+    Attributes
+    ----------
+    best_name : str
+    kind : {"cv", "validator", "only"}
+    description : str
+        How, in words ("3x3-fold cross-validation on 50 labelled target rows (accuracy)").
+    reason : str
+        Why this way and why this candidate.
+    table : DataFrame
+        One row per candidate: the CV table or the validator's scores.
+    details : dict
+        The selection's own summary (``LabelSelection.to_dict()`` or validator notes).
+    """
+
+    best_name: str
+    kind: str
+    description: str
+    reason: str
+    table: pd.DataFrame
+    details: Mapping[str, Any]
+
+
+def choose(recipe: Recipe, parts: FeaturizedParts, candidates: Mapping[str, Any], *,
+           progress: bool | str) -> Selection:
+    """Choose the candidate to serve: CV on the target labels, or a label-free validator."""
+    from transferkit.detect import select_model, select_with_labels
+
+    n_labels = parts.target_train.n_labeled
+    if len(candidates) == 1:
+        name = next(iter(candidates))
+        return Selection(name, "only", "the recipe (its only candidate)",
+                         f"the recipe lists one candidate, {name!r}; nothing to choose",
+                         pd.DataFrame({"candidate": [name]}).set_index("candidate"), {})
+    kind = recipe.selection
+    if kind == "auto":
+        kind = "cv" if n_labels >= MIN_CV_LABELS else recipe.validator
+        why = (f"selection: auto used cross-validation because the target has {n_labels} "
+               f"labelled training rows (>= {MIN_CV_LABELS})" if kind == "cv" else
+               f"selection: auto used the label-free validator {recipe.validator!r} because "
+               f"the target has {n_labels} labelled training rows (< {MIN_CV_LABELS} for "
+               "cross-validation)")
+    else:
+        why = f"selection: {kind} (set in the recipe)"
+    if kind == "cv":
+        task = parts.source_train.task
+        unfitted = {name: create(name, task=task, model=recipe.model,
+                                 random_state=recipe.seed,
+                                 **_method_params(recipe, name, progress=False))
+                    for name in candidates}
+        try:
+            chosen = select_with_labels(unfitted, parts.source_train, parts.target_train,
+                                        metric=_cv_metric(recipe, task),
+                                        simplicity=list(candidates), random_state=recipe.seed)
+        except ValueError as exc:
+            if recipe.selection == "cv":
+                raise RecipeError(f"recipe {recipe.name!r}: selection: cv is impossible "
+                                  f"here: {exc}") from exc
+            # auto: the labels exist but cannot separate the candidates (too few rows of a
+            # class for the folds); say so and let the label-free validator choose.
+            kind = recipe.validator
+            why += (f", but cross-validation could not compare the candidates ({exc}); the "
+                    f"label-free validator {kind!r} chose instead")
+        else:
+            description = (f"{chosen.n_repeats}x{chosen.n_splits}-fold cross-validation on "
+                           f"{chosen.n_labeled} labelled target rows ({chosen.metric})")
+            return Selection(chosen.winner, "cv", description, f"{why}. {chosen.reason}",
+                             chosen.table, chosen.to_dict())
+    # A validator that can score no candidate reliably hands over to domain_auc, the
+    # label-free validator closest to the oracle over 24 real pairs (RESULTS.md).
+    fallback = None if kind == "domain_auc" else "domain_auc"
+    selection = select_model(candidates, kind, target=parts.target_train,
+                             source=parts.source_validation, fallback=fallback)
+    if selection.fallback_from is not None:
+        why += (f"; {selection.fallback_from} could score no candidate reliably, so "
+                f"domain_auc chose")
+    return Selection(selection.best_name, "validator", f"label-free validator {kind!r}", why,
+                     selection.table, {"validator": selection.validator})
+
+
+def budget_curve(recipe: Recipe, parts: FeaturizedParts, name: str) -> Any:
+    """Held-out score of source-only, target-only and method ``name`` against K labels.
+
+    Uses the labelled target training rows only (the verdict's rows stay unseen).
+    """
+    from transferkit.detect import label_budget_curve
+
+    task = parts.source_train.task
+    make = {key: create(key, task=task, model=recipe.model, random_state=recipe.seed,
+                        **_method_params(recipe, key, progress=False))
+            for key in {name, "source_only", "target_only"}}
+    return label_budget_curve(make[name], parts.source_train, parts.target_train,
+                              source_only=make["source_only"],
+                              target_only=make["target_only"], method_name=name,
+                              metric=_cv_metric(recipe, task), random_state=recipe.seed)
+
+
+def _cv_metric(recipe: Recipe, task: str) -> str | None:
+    """The guard's metric when cross-validation can score it, else CV's default."""
+    from transferkit.evaluation import CLASSIFICATION_METRICS, REGRESSION_METRICS
+
+    metric = recipe.guard.metric
+    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    return metric if metric in allowed else None
 
 
 def fit_pipeline(recipe: Recipe, name: str, source: Domain, target: Domain, *,

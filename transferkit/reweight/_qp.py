@@ -63,7 +63,9 @@ def solve_box_sum_qp(
     """FISTA with gradient-based adaptive restart; returns ``(beta, n_iter, converged)``.
 
     Starts from uniform weights. Converged means the largest change of a coordinate in one
-    step fell below ``tol * upper`` (a projected-gradient stationarity test).
+    step fell below ``tol`` (absolute, as KMM's ``tol`` documents; the weights have mean
+    about 1, so it is also relative to a typical weight): a projected-gradient
+    stationarity test.
     """
     beta = project_box_sum(np.ones(n), upper=upper, lo=lo, hi=hi)
     momentum_point, t = beta.copy(), 1.0

@@ -13,17 +13,23 @@ cross-validation, computed in closed form for all held-out pairs at once.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
+from scipy.optimize import nnls
 
-from transferkit._validation import check_param
+from transferkit._validation import check_choice, check_param
+from transferkit.exceptions import TransferWarning
 from transferkit.reweight._kernel_model import KernelRatioModel
 from transferkit.reweight.base import REWEIGHTERS
 
-__all__ = ["ULSIF", "loo_score"]
+__all__ = ["FLAT_SCORE", "ULSIF", "loo_score"]
 
 DEFAULT_LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
+FLAT_SCORE = 0.5
+"""Negated leave-one-out loss of uniform weights ``r = 1``: ``-(1/2 - 1)`` for any alpha."""
 
 
 def loo_score(Phi_s: np.ndarray, Phi_t: np.ndarray, alpha: float, lam: float) -> float:
@@ -93,6 +99,18 @@ class ULSIF(KernelRatioModel):
         final fit).
     standardize : bool, default=True
         Scale features on the pooled rows first.
+    solver : {"closed_form", "nonnegative"}, default="closed_form"
+        ``"closed_form"`` is uLSIF: the unconstrained ridge solution, clipped at 0.
+        ``"nonnegative"`` solves the constrained problem (LSIF's ``alpha >= 0``) exactly
+        by non-negative least squares, which keeps the coefficients consistent with each
+        other instead of zeroing the negative ones after the fact. Width and ``lambda``
+        are chosen by uLSIF's closed-form leave-one-out score in both cases.
+    flat_margin : float, default=0.01
+        The fit is flagged as flat (``flat_fit_``, with a ``TransferWarning``) when the
+        best leave-one-out score beats that of uniform weights by less than this, or when
+        the flattest corner of a two-way grid (widest kernel, largest ``lambda``) wins: the
+        method then has no usable fit and the weights are close to uniform whatever the
+        true ratio (common in more than a few dimensions).
     power : float in [0, 1], default=1.0
         Flattening exponent (see ``BaseReweighter``).
     clip : float > 1, optional
@@ -107,8 +125,15 @@ class ULSIF(KernelRatioModel):
         Kernel coefficients (not to be confused with the ``alpha`` parameter).
     gamma_, lambda_ : float
         Selected width and ridge penalty.
-    cv_scores_ : dict of (float, float) to float
-        Negated leave-one-out loss per ``(gamma, lambda)`` (higher is better).
+    cv_scores_ : ndarray of shape (n_gammas, n_lambdas)
+        Negated leave-one-out loss per width ``cv_gammas_[i]`` and penalty
+        ``cv_lambdas_[j]`` (higher is better; empty when nothing was selected). Uniform
+        weights score ``FLAT_SCORE`` = 0.5.
+    cv_gammas_, cv_lambdas_ : ndarray
+        The grid of ``cv_scores_``.
+    flat_fit_ : bool
+        True when the selection found no fit clearly better than uniform weights (see
+        ``flat_margin``); the weights then say little about the true ratio.
 
     References
     ----------
@@ -137,6 +162,8 @@ class ULSIF(KernelRatioModel):
         lambdas: Sequence[float] | None = None,
         max_selection_rows: int = 2000,
         standardize: bool = True,
+        solver: Literal["closed_form", "nonnegative"] = "closed_form",
+        flat_margin: float = 0.01,
         power: float = 1.0,
         clip: float | None = None,
         random_state: int = 0,
@@ -147,6 +174,8 @@ class ULSIF(KernelRatioModel):
         self.lambdas = lambdas
         self.max_selection_rows = max_selection_rows
         self.standardize = standardize
+        self.solver = solver
+        self.flat_margin = flat_margin
         self.power = power
         self.clip = clip
         self.random_state = random_state
@@ -158,11 +187,16 @@ class ULSIF(KernelRatioModel):
         check_param("ULSIF", "lambdas", self.lambdas, "None or a non-empty list of floats > 0",
                     lambda v: len(lambdas) > 0 and all(
                         isinstance(x, numbers.Real) and x > 0 for x in lambdas))
+        check_choice("ULSIF", "solver", self.solver, ("closed_form", "nonnegative"))
+        check_param("ULSIF", "flat_margin", self.flat_margin, "a float >= 0",
+                    lambda v: isinstance(v, numbers.Real) and v >= 0)
         Xs, Xt, rng = self._prepare(X_source, X_target)
         gammas = self._gamma_grid(Xs, Xt, rng)
         self.centres_ = self._centres_from(Xt, rng)
         alpha = float(self.alpha)
-        self.cv_scores_ = {}
+        self.cv_gammas_ = np.asarray(gammas, dtype=float)
+        self.cv_lambdas_ = np.asarray(lambdas, dtype=float)
+        self.cv_scores_ = np.empty((0, 0))
         if len(gammas) * len(lambdas) == 1:
             self.gamma_, self.lambda_ = gammas[0], float(lambdas[0])
         else:
@@ -172,12 +206,20 @@ class ULSIF(KernelRatioModel):
                     "a single gamma and lambdas=[value]."
                 )
             Xs_sel, Xt_sel = self._subsample(Xs, rng), self._subsample(Xt, rng)
-            for gamma in gammas:
+            # The leave-one-out pairs source row i with target row i: shuffle both so the
+            # pairs (and, when n_s != n_t, the rows held out) do not follow the input order.
+            Xs_sel = Xs_sel[rng.permutation(len(Xs_sel))]
+            Xt_sel = Xt_sel[rng.permutation(len(Xt_sel))]
+            scores = np.empty((len(gammas), len(lambdas)))
+            for i, gamma in enumerate(gammas):
                 Phi_s = self._design(Xs_sel, self.centres_, gamma)
                 Phi_t = self._design(Xt_sel, self.centres_, gamma)
-                for lam in lambdas:
-                    self.cv_scores_[(gamma, float(lam))] = -loo_score(Phi_s, Phi_t, alpha, lam)
-            self.gamma_, self.lambda_ = max(self.cv_scores_, key=self.cv_scores_.get)
+                for j, lam in enumerate(lambdas):
+                    scores[i, j] = -loo_score(Phi_s, Phi_t, alpha, lam)
+            self.cv_scores_ = scores
+            i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            self.gamma_, self.lambda_ = float(gammas[i]), float(lambdas[j])
+        self.flat_fit_ = self._check_flat(gammas, lambdas)
         H = np.zeros((len(self.centres_) + 1, len(self.centres_) + 1))
         h = np.zeros(len(self.centres_) + 1)
         for start in range(0, len(Xs), 20_000):
@@ -189,4 +231,31 @@ class ULSIF(KernelRatioModel):
             if alpha > 0:
                 H += alpha * (block.T @ block) / len(Xt)
         system = H + self.lambda_ * np.eye(len(h))
-        self.alpha_ = np.maximum(np.linalg.solve(system, h), 0.0)
+        if self.solver == "closed_form":
+            self.alpha_ = np.maximum(np.linalg.solve(system, h), 0.0)
+        else:
+            # min 1/2 a^T S a - h^T a over a >= 0 with S = L L^T is the non-negative least
+            # squares problem min ||L^T a - L^-1 h||^2.
+            lower = np.linalg.cholesky(system)
+            self.alpha_, _ = nnls(lower.T, np.linalg.solve(lower, h), maxiter=50 * len(h))
+
+    def _check_flat(self, gammas: Sequence[float], lambdas: Sequence[float]) -> bool:
+        """Warn when the selected fit is no better than uniform weights or on the flat corner."""
+        if self.cv_scores_.size == 0:
+            return False
+        best = float(self.cv_scores_.max())
+        gain = best - FLAT_SCORE
+        corner = (len(gammas) > 1 and len(lambdas) > 1 and self.gamma_ == min(gammas)
+                  and self.lambda_ == max(float(v) for v in lambdas))
+        if gain >= float(self.flat_margin) and not corner:
+            return False
+        why = (f"the best leave-one-out score beats uniform weights by only {gain:.3g} "
+               f"(flat_margin={self.flat_margin:g})" if gain < float(self.flat_margin)
+               else "the flattest corner of the grid won (widest kernel, largest lambda)")
+        warnings.warn(
+            f"ULSIF found no usable fit: {why}, so the weights are close to uniform whatever "
+            "the true ratio. Reduce the features to the few that shift, widen the grids "
+            "(gamma=..., lambdas=...), or use a discriminative reweighter.",
+            TransferWarning, stacklevel=4,
+        )
+        return True
