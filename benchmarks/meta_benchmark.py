@@ -406,7 +406,7 @@ def retail(quick: bool, command: str) -> str:
         out += _fmt_table(table, "accuracy", "pooled_offset", extra)
         wins = [n for n in table.index if table.loc[n, "better"]
                 and n not in ("pooled", "pooled_offset", "pooled_finetune", "scratch")]
-        meta_wins += [f"{n} (K={k})" for n in wins]
+        meta_wins += [f"{n} (K={k}, {len(markets_k)} markets)" for n in wins]
         widths = (table["ci_high"] - table["ci_low"]).mean()
         lines_k.append(f"K={k}: {len(markets_k)} markets, mean 95 % CI width "
                        f"{widths:.3f} accuracy")
@@ -436,8 +436,8 @@ def retail(quick: bool, command: str) -> str:
     out += [
         "",
         f"**Outcome:** {len(kept)} countries survive the drop rule out of {len(markets)} "
-        f"(the issue's '~30 market-level tasks' shrink to {len(kept)}: most countries have "
-        "a handful of customers in this 40k-line sample), each fold meta-trains on "
+        "(most countries have a handful of customers in this 40k-line sample), each fold "
+        "meta-trains on "
         f"{' or '.join(map(str, n_train_tasks))} tasks, and the comparison rests on "
         f"{'; '.join(lines_k)}. "
         + ("Meta-learners significantly better than pooled_offset: "

@@ -52,7 +52,8 @@ def test_names_are_unique_and_cover_every_family():
 def test_every_method_takes_a_random_state(name):
     from transferkit.pipeline import create
 
-    method = create(name, random_state=3, **_params(name))
+    task = "binary" if METHODS.get(name).supports("binary") else "regression"
+    method = create(name, task=task, random_state=3, **_params(name))
     assert 3 in _seeds(method), f"{name}: random_state=3 reached no seed parameter"
 
 

@@ -19,7 +19,7 @@ RECIPES = list(bundled_recipes().values())
 
 # Cheap candidates for the slices (all of them are exercised in tests/pipeline).
 _QUICK = ("source_only", "target_only", "regular_transfer", "stacking", "discriminative",
-          "deep_coral", "cdan")
+          "kmm", "deep_coral", "cdan")
 
 
 def _quick(recipe: Recipe) -> Recipe:
@@ -60,8 +60,9 @@ def test_recipe_runs_on_a_slice(path, tmp_path):
     page = (tmp_path / "run" / "report.html").read_text()
     assert 'id="decision"' in page and f"Serving <b>{result.served}</b>" in page
     assert result.target in page and page.count(f"transfer {result.verdict.verdict}") == 1
-    assert ("cross-validation" in result.selection_how) == (
-        result.counts["target_train_labelled"] >= 20 and recipe.selection in ("auto", "cv"))
+    assert result.selection_reason.startswith(("selection:", "the recipe lists one candidate"))
+    if result.counts["target_train_labelled"] < 20:
+        assert "cross-validation" not in result.selection_how
 
 
 def test_cli_run_writes_report(tmp_path, capsys):
@@ -111,19 +112,29 @@ def test_unknown_method_and_market_are_named(tmp_path):
         run_recipe(wrong_market, save=False, progress=False)
 
 
-def test_csv_markets_and_regression_is_refused(tmp_path):
+def test_regression_from_a_csv_mixing_labelled_and_unlabelled_rows(tmp_path):
     from transferkit.datasets import stackoverflow_frame
 
     frame = stackoverflow_frame()
-    frame[frame.Country == "Germany"].drop(columns="Country").to_csv(tmp_path / "de.csv",
-                                                                    index=False)
+    germany = frame[frame.Country == "Germany"].drop(columns="Country").reset_index(drop=True)
+    germany.loc[germany.index[::3], "Salary"] = None   # blank label = unlabelled row
+    germany.to_csv(tmp_path / "de.csv", index=False)
+    head = ("name: de_salary\nsource: {dataset: stackoverflow, market: United States, "
+            "options: {label: Salary}, max_rows: 800}\n"
+            "target: {path: de.csv, label: Salary}\ngap: false\n"
+            "guard: {metric: rmse, n_resamples: 100}\n")
     (tmp_path / "r.yaml").write_text(
-        "name: de_salary\nsource: {dataset: stackoverflow, market: United States, "
-        "options: {label: Salary}}\ntarget: {path: de.csv, label: Salary}\n")
+        head + "methods: [source_only, regular_transfer]\nsplit: {target_labels: 40}\n")
     recipe = load_recipe(tmp_path / "r.yaml")
-    assert load_market(recipe.target).n_samples == 757
-    with pytest.raises(RecipeError, match="regression"):
-        run_recipe(recipe, save=False, progress=False)
+    target = load_market(recipe.target)
+    assert (target.n_samples, target.n_labeled) == (757, 504)
+    result = run_recipe(recipe, save=False, progress=False)
+    assert result.verdict.metric == "rmse"
+    assert "cross-validation" in result.selection_how
+    assert result.pipeline.predict(target).shape == (757,)
+    (tmp_path / "r.yaml").write_text(head + "methods: [source_only, kmm]\n")
+    with pytest.raises(RecipeError, match="validators score classifiers"):
+        run_recipe(load_recipe(tmp_path / "r.yaml"), save=False, progress=False)
 
 
 def _small_recipe(tmp_path: Path) -> Path:

@@ -41,7 +41,9 @@ def list_things(args: argparse.Namespace) -> int:
     else:
         from transferkit.recipes import bundled_recipes, load_recipe
 
-        for name, path in bundled_recipes().items():
+        library = bundled_recipes()
+        width = max(map(len, library))
+        for name, path in library.items():
             recipe = load_recipe(path)
-            print(f"{name:<28} {recipe.source.describe()} -> {recipe.target.describe()}")
+            print(f"{name:<{width}}  {recipe.source.describe()} -> {recipe.target.describe()}")
     return 0

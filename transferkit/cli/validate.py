@@ -24,6 +24,8 @@ def validate(args: argparse.Namespace) -> int:
     from transferkit.recipes import find_recipe, load_recipe
 
     recipe = load_recipe(args.recipe)
+    methods = ("default candidates for the task" if recipe.methods is None
+               else f"{len(recipe.methods)} methods")
     print(f"{find_recipe(args.recipe)}: ok ({recipe.name}: {recipe.source.describe()} -> "
-          f"{recipe.target.describe()}, {len(recipe.methods)} methods)")
+          f"{recipe.target.describe()}, {methods}, selection {recipe.selection})")
     return 0

@@ -43,7 +43,6 @@ __all__ = [
     "choose_by_cv",
     "default_estimator",
     "expand_proba",
-    "fit_weighted",
     "inner_splits",
     "seeded",
 ]
@@ -263,17 +262,6 @@ def seeded(estimator: BaseEstimator, random_state: int | None) -> BaseEstimator:
     model = clone(estimator)
     seeds = {k: random_state for k in model.get_params() if k.endswith("random_state")}
     return model.set_params(**seeds) if seeds and random_state is not None else model
-
-
-def fit_weighted(
-    estimator: BaseEstimator, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
-) -> BaseEstimator:
-    """Fit with ``sample_weight`` routed to the final step of (nested) pipelines."""
-    prefix, final = "", estimator
-    while isinstance(final, Pipeline):
-        name, final = final.steps[-1]
-        prefix += f"{name}__"
-    return estimator.fit(X, y, **{f"{prefix}sample_weight": sample_weight})
 
 
 def expand_proba(proba: np.ndarray, model_classes: np.ndarray, classes: np.ndarray) -> np.ndarray:

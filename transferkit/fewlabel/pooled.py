@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from transferkit._sklearn import fit_weighted
 from transferkit._validation import check_param
 from transferkit.domain import Domain
 from transferkit.fewlabel.base import (
@@ -36,7 +37,6 @@ from transferkit.fewlabel.base import (
     choose_by_cv,
     default_estimator,
     expand_proba,
-    fit_weighted,
     seeded,
 )
 

@@ -32,6 +32,7 @@ from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from transferkit._sklearn import fit_weighted
 from transferkit._validation import check_param
 from transferkit.domain import Domain
 from transferkit.fewlabel.base import (
@@ -41,7 +42,6 @@ from transferkit.fewlabel.base import (
     check_pair,
     default_estimator,
     expand_proba,
-    fit_weighted,
     inner_splits,
     seeded,
 )

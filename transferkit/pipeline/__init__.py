@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-from transferkit.pipeline._baselines import SourceOnlyModel, TargetOnlyModel
 from transferkit.pipeline.factory import METHODS, MethodSpec, create, describe_methods, names
 from transferkit.pipeline.featurizer import Featurizer
 from transferkit.pipeline.persist import ModelFileError
@@ -20,8 +19,6 @@ __all__ = [
     "Featurizer",
     "MethodSpec",
     "ModelFileError",
-    "SourceOnlyModel",
-    "TargetOnlyModel",
     "TransferPipeline",
     "create",
     "describe_methods",

@@ -39,7 +39,7 @@ from transferkit.align.network import mlp_extractor
 from transferkit.backbones import ModuleBackbone
 from transferkit.domain import Domain
 from transferkit.finetune import L2SP, LPFT, FineTuner, LinearProbe, TransferModel
-from transferkit.pipeline._baselines import feature_rows
+from transferkit.pipeline._rows import feature_rows
 from transferkit.training import TrainConfig, Trainer
 
 __all__ = ["FINETUNE_EPOCHS", "SourceNetworkFineTune"]

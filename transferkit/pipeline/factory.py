@@ -33,8 +33,7 @@ from transferkit._registry import Registry
 from transferkit.align import ALIGNERS
 from transferkit.align.estimators import default_config
 from transferkit.baselines import make_model
-from transferkit.fewlabel import FEWLABEL
-from transferkit.pipeline._baselines import SourceOnlyModel, TargetOnlyModel
+from transferkit.fewlabel import FEWLABEL, SourceOnly, TargetOnly
 from transferkit.pipeline._finetune import SourceNetworkFineTune
 from transferkit.reweight import BBSE, MLLS, REWEIGHTERS, ReweightedEstimator
 from transferkit.training import TrainConfig
@@ -171,19 +170,25 @@ def _train_config(train: Mapping[str, Any] | None, where: str) -> TrainConfig | 
 
 
 # ---------------------------------------------------------------------- baselines
-def _one_market(cls: type) -> Callable[..., BaseEstimator]:
-    def build(*, task: str, model: Any, random_state: int | None) -> BaseEstimator:
-        return cls(make_model(model, task, _seed(random_state)))
+def _source_only(*, task: str, model: Any, random_state: int | None) -> BaseEstimator:
+    estimator = None if model == "logistic" else make_model(model, task, _seed(random_state))
+    return SourceOnly(estimator=estimator, random_state=random_state)
 
-    return build
+
+def _target_only(*, task: str, model: Any, random_state: int | None,
+                 **params: Any) -> BaseEstimator:
+    # With tens of labels the fair target-only reference is a linear model whose L2
+    # strength is tuned on those labels, whatever model the transfer methods use.
+    _check_params("target_only", TargetOnly, params)
+    return TargetOnly(random_state=random_state, **params)
 
 
 register_method(MethodSpec(
-    "source_only", "baseline", _one_market(SourceOnlyModel), False,
+    "source_only", "baseline", _source_only, False,
     "the model trained on the source market alone (reuse it as it is)"))
 register_method(MethodSpec(
-    "target_only", "baseline", _one_market(TargetOnlyModel), True,
-    "the model trained on the labelled target rows alone"))
+    "target_only", "baseline", _target_only, True,
+    "an L2 linear model on the labelled target rows alone, its strength tuned by CV"))
 
 
 # ---------------------------------------------------------------------- reweighting

@@ -31,7 +31,7 @@ from transferkit._io import atomic_directory
 from transferkit._json import to_jsonable
 from transferkit.domain import Domain
 from transferkit.pipeline import card as model_card
-from transferkit.pipeline._baselines import feature_rows
+from transferkit.pipeline._rows import feature_rows
 from transferkit.pipeline.factory import create
 from transferkit.pipeline.featurizer import Featurizer, Rows
 from transferkit.pipeline.persist import (

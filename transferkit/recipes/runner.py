@@ -75,10 +75,11 @@ def run_recipe(
     """Run every step of ``recipe`` and return (and by default save) its ``RunResult``.
 
     Steps: load both markets; hold out labelled target rows for the verdict; featurize;
-    write the domain-gap report; train every candidate method; choose one (cross-validation
-    on the labelled target training rows, or a label-free validator); refit it on every source row as a ``TransferPipeline``; compare it
-    with the source-only and target-only pipelines on the held-out rows; let the
-    negative-transfer guard serve the transfer or fall back; save the run folder.
+    write the domain-gap report; train every candidate method; choose one
+    (cross-validation on the labelled target training rows, or a label-free validator);
+    refit it on every source row as a ``TransferPipeline``; compare it with the
+    source-only and target-only pipelines on the held-out rows; let the negative-transfer
+    guard serve the transfer or fall back; save the run folder.
 
     Parameters
     ----------

@@ -319,6 +319,13 @@ def choose(recipe: Recipe, parts: FeaturizedParts, candidates: Mapping[str, Any]
                            f"{chosen.n_labeled} labelled target rows ({chosen.metric})")
             return Selection(chosen.winner, "cv", description, f"{why}. {chosen.reason}",
                              chosen.table, chosen.to_dict())
+    if parts.source_train.task == "regression":
+        raise RecipeError(
+            f"recipe {recipe.name!r}: the label-free validators score classifiers, so they "
+            f"cannot choose among regression candidates ({why}). Give the target labelled "
+            f"training rows (split: target_labels >= {MIN_CV_LABELS}) so that "
+            "cross-validation chooses, or list one method."
+        )
     # A validator that can score no candidate reliably hands over to domain_auc, the
     # label-free validator closest to the oracle over 24 real pairs (RESULTS.md).
     fallback = None if kind == "domain_auc" else "domain_auc"

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
 from sklearn.utils import Tags, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
+from transferkit._sklearn import sample_weight_params
 from transferkit.domain import Domain
 from transferkit.reweight.base import BaseReweighter
 from transferkit.reweight.diagnostics import WeightReport, check_weights, weight_report
@@ -29,38 +28,6 @@ from transferkit.reweight.discriminative import DiscriminativeRatio
 from transferkit.reweight.label_shift import LabelShiftEstimator
 
 __all__ = ["ReweightedEstimator", "sample_weight_params"]
-
-
-def sample_weight_params(estimator: BaseEstimator, sample_weight: np.ndarray) -> dict[str, Any]:
-    """``fit`` keyword arguments that deliver ``sample_weight`` to ``estimator``'s learner.
-
-    For a ``Pipeline`` the weights go to its final step (``"model__sample_weight"``),
-    recursively for nested pipelines.
-
-    Raises
-    ------
-    TypeError
-        When the final learner's ``fit`` takes no ``sample_weight``.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> list(sample_weight_params(make_pipeline(StandardScaler(), LogisticRegression()), [1.0]))
-    ['logisticregression__sample_weight']
-    """
-    prefix, final = "", estimator
-    while isinstance(final, Pipeline):
-        name, final = final.steps[-1]
-        prefix += f"{name}__"
-    if final is None or final == "passthrough" or not has_fit_parameter(final, "sample_weight"):
-        raise TypeError(
-            f"{type(final).__name__}.fit does not accept sample_weight, so importance weights "
-            "cannot be applied. Use a learner that does (LogisticRegression, "
-            "HistGradientBoostingClassifier, Ridge, ...)."
-        )
-    return {f"{prefix}sample_weight": sample_weight}
 
 
 def _base_has(method: str) -> Callable[[ReweightedEstimator], bool]:
