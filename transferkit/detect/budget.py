@@ -40,12 +40,11 @@ from sklearn.preprocessing import StandardScaler
 from transferkit._validation import check_choice, check_param
 from transferkit.baselines import make_model
 from transferkit.detect._paired import LOWER_IS_BETTER
+from transferkit.detect.crossval import held_out_score
 from transferkit.domain import Domain
 from transferkit.evaluation import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
-    classification_scores,
-    regression_scores,
 )
 
 __all__ = ["LabelBudgetCurve", "label_budget_curve"]
@@ -166,15 +165,6 @@ def _default_budgets(n_available: int) -> list[int]:
     if kept[-1] < n_available:
         kept.append(n_available)
     return kept
-
-
-def _score(model: Any, X: np.ndarray, y: np.ndarray, metric: str, classification: bool) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if classification:
-            return classification_scores(y, model.predict_proba(X),
-                                         classes=list(model.classes_))[metric]
-        return regression_scores(y, model.predict(X))[metric]
 
 
 def _bootstrap(values: np.ndarray, confidence: float, seed: int) -> tuple[float, float]:
@@ -320,7 +310,7 @@ def label_budget_curve(
         pool, test = labelled.split(n_test, seed=seed)
         X_test, y_test = np.asarray(test.X), test.y
         source_model = clone(baselines["source_only"]).fit(source, pool)
-        source_score = _score(source_model, X_test, y_test, metric, classification)
+        source_score = held_out_score(source_model, X_test, y_test, metric, classification)
         for k in chosen:
             records.append({"repeat": repeat, "k": k, "model": "source_only",
                             "score": source_score})
@@ -333,7 +323,7 @@ def label_budget_curve(
                                     ("method", method)):
                 model = clone(estimator).fit(source, train)
                 records.append({"repeat": repeat, "k": k, "model": name,
-                                "score": _score(model, X_test, y_test, metric,
+                                "score": held_out_score(model, X_test, y_test, metric,
                                                 classification)})
     scores = pd.DataFrame(records)
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0

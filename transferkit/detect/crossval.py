@@ -179,7 +179,9 @@ def _training_target(target: Domain, labelled: np.ndarray, y: np.ndarray,
                               allow_unlabeled=True)
 
 
-def _score(model: Any, X: np.ndarray, y: np.ndarray, metric: str, classification: bool) -> float:
+def held_out_score(model: Any, X: np.ndarray, y: np.ndarray, metric: str,
+                   classification: bool) -> float:
+    """``metric`` of a fitted model on held-out rows (probabilities for classifiers)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if classification:
@@ -324,7 +326,7 @@ def select_with_labels(
                     names.remove(name)
                     continue
                 seconds[name].append(time.perf_counter() - start)
-                row[name] = _score(model, X[test], y[test], metric, classification)
+                row[name] = held_out_score(model, X[test], y[test], metric, classification)
                 fold_values[name].append((row[name], len(test)))
             rows.append(row)
         for name in names:

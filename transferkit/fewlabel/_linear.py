@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["fit_ridge", "fit_softmax", "softmax_proba"]
+__all__ = ["LinearOutput", "fit_ridge", "fit_softmax", "softmax_proba"]
 
 
 def _with_intercept(X: np.ndarray) -> np.ndarray:
@@ -87,3 +88,18 @@ def fit_ridge(
     gram = Xc @ Xc.T + penalty * np.eye(X.shape[0])
     step = Xc.T @ np.linalg.solve(gram, rc)
     return np.r_[centre[:-1] + step, centre[-1] + r_mean - X_mean @ step]
+
+
+class LinearOutput:
+    """Outputs of a fitted linear model with ``coef_`` (last row: intercept) on features
+    standardised by ``scaler_``: class probabilities (softmax) or predicted values."""
+
+    @staticmethod
+    def _output(X: np.ndarray, coef: np.ndarray, classification: bool) -> np.ndarray:
+        if classification:
+            return softmax_proba(X, coef)
+        return X @ coef[:-1] + coef[-1]
+
+    def _predict_output(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return self._output(self.scaler_.transform(X), self.coef_, self.task_ != "regression")

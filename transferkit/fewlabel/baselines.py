@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from transferkit.domain import Domain
-from transferkit.fewlabel._linear import fit_ridge, fit_softmax, softmax_proba
+from transferkit.fewlabel._linear import LinearOutput, fit_ridge, fit_softmax
 from transferkit.fewlabel.base import (
     FEWLABEL,
     PENALTIES,
@@ -81,7 +81,7 @@ class SourceOnly(BaseFewLabel):
 
 
 @FEWLABEL.register("target_only")
-class TargetOnly(BaseFewLabel):
+class TargetOnly(LinearOutput, BaseFewLabel):
     """L2 logistic (softmax) or ridge regression on the labelled target rows alone.
 
     The L2 strength is chosen by cross-validation on the target rows. The label set is
@@ -136,12 +136,3 @@ class TargetOnly(BaseFewLabel):
         self._record(pair)
         return self
 
-    @staticmethod
-    def _output(X: np.ndarray, coef: np.ndarray, classification: bool) -> np.ndarray:
-        if classification:
-            return softmax_proba(X, coef)
-        return X @ coef[:-1] + coef[-1]
-
-    def _predict_output(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "coef_")
-        return self._output(self.scaler_.transform(X), self.coef_, self.task_ != "regression")

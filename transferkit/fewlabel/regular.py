@@ -29,11 +29,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
 
 from transferkit._validation import check_param
 from transferkit.domain import Domain
-from transferkit.fewlabel._linear import fit_ridge, fit_softmax, softmax_proba
+from transferkit.fewlabel._linear import LinearOutput, fit_ridge, fit_softmax
 from transferkit.fewlabel.base import (
     FEWLABEL,
     PENALTIES,
@@ -47,7 +46,7 @@ __all__ = ["RegularTransfer"]
 
 
 @FEWLABEL.register("regular_transfer")
-class RegularTransfer(BaseFewLabel):
+class RegularTransfer(LinearOutput, BaseFewLabel):
     """Logistic (softmax) or ridge regression regularised towards the source model.
 
     Minimises the summed loss on the labelled target rows plus
@@ -124,12 +123,3 @@ class RegularTransfer(BaseFewLabel):
         self._record(pair)
         return self
 
-    @staticmethod
-    def _output(X: np.ndarray, coef: np.ndarray, classification: bool) -> np.ndarray:
-        if classification:
-            return softmax_proba(X, coef)
-        return X @ coef[:-1] + coef[-1]
-
-    def _predict_output(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "coef_")
-        return self._output(self.scaler_.transform(X), self.coef_, self.task_ != "regression")

@@ -129,15 +129,8 @@ class TransferPipeline(BaseEstimator):
         self.task_ = source_x.task
         if hasattr(method, "classes_"):
             self.classes_ = np.asarray(method.classes_)
-        self.fit_info_ = {
-            "source": {"name": source.name, "rows": source.n_samples,
-                       "labelled": source.n_labeled},
-            "target": {"name": target.name, "rows": target.n_samples,
-                       "labelled": target.n_labeled},
-            "seconds": time.perf_counter() - started,
-            "random_state": self.random_state,
-            "method": self.method_name,
-        }
+        self.fit_info_ = _fit_facts(source, target, seconds=time.perf_counter() - started,
+                                    random_state=self.random_state, method=self.method_name)
         return self
 
     @classmethod
@@ -176,14 +169,8 @@ class TransferPipeline(BaseEstimator):
         pipeline.task_ = source.task
         if hasattr(model, "classes_"):
             pipeline.classes_ = np.asarray(model.classes_)
-        pipeline.fit_info_ = {
-            "source": {"name": source.name, "rows": source.n_samples,
-                       "labelled": source.n_labeled},
-            "target": {"name": target.name, "rows": target.n_samples,
-                       "labelled": target.n_labeled},
-            "seconds": 0.0, "random_state": None,
-            "method": name or type(model).__name__,
-        }
+        pipeline.fit_info_ = _fit_facts(source, target, seconds=0.0, random_state=None,
+                                        method=name or type(model).__name__)
         return pipeline
 
     def _new_method(self, task: str) -> BaseEstimator:
@@ -326,3 +313,13 @@ class TransferPipeline(BaseEstimator):
             pipeline.classes_ = np.asarray(method.classes_)
         pipeline.fit_info_ = fitted["fit_info"]
         return pipeline
+
+
+def _fit_facts(source: Domain, target: Domain, *, seconds: float, random_state: int | None,
+               method: str) -> dict[str, Any]:
+    """What a pipeline was fitted on, for its manifest and model card."""
+    return {
+        "source": {"name": source.name, "rows": source.n_samples, "labelled": source.n_labeled},
+        "target": {"name": target.name, "rows": target.n_samples, "labelled": target.n_labeled},
+        "seconds": seconds, "random_state": random_state, "method": method,
+    }
