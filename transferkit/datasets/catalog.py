@@ -251,10 +251,22 @@ def describe_datasets(root: str | os.PathLike[str] | None = None) -> pd.DataFram
             "available": info.is_available(root),
             "location": "embedded (pip package)" if location is None
             else str(location.resolve()),
-            "domains": ", ".join(f"{d} ({info.sizes[d]})" for d in info.domains),
+            "domains": _listing(info),
             "modality": info.modality,
             "task": info.task,
             "summary": info.summary,
             "license": info.license,
         })
     return pd.DataFrame(rows).set_index("name")
+
+
+# Data sets with many domains (MovieLens users, scanner-panel households) list a few.
+_MAX_LISTED_DOMAINS = 6
+
+
+def _listing(info: DatasetInfo) -> str:
+    """``"books (2000), dvd (1999), ..."``, shortened to a few domains and a count."""
+    shown = [f"{d} ({info.sizes[d]})" for d in info.domains[:_MAX_LISTED_DOMAINS]]
+    rest = len(info.domains) - len(shown)
+    return ", ".join(shown) + (f", ... and {rest} more" if rest > 0 else "")
+

@@ -29,7 +29,7 @@ from transferkit.meta.gradient import ANIL, FOMAML, MAML, MetaSGD, Reptile
 from transferkit.meta.metric import HyperNetwork, MatchingNet, ProtoNet
 from transferkit.meta.models import AdaptedNet, EmbeddingClassifier
 from transferkit.meta.replay import ReplayLearner
-from transferkit.meta.tasks import Episode, TaskSampler
+from transferkit.meta.tasks import Episode, TaskFold, TaskSampler, leave_one_task_out
 
 __all__ = [
     "ANIL",
@@ -53,9 +53,11 @@ __all__ = [
     "ProtoNet",
     "ReplayLearner",
     "Reptile",
+    "TaskFold",
     "TaskSampler",
     "choose_learner",
     "comparison_table",
+    "leave_one_task_out",
     "paired_difference",
     "score_episode",
 ]
