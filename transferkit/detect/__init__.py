@@ -26,6 +26,7 @@ from transferkit.detect.budget import LabelBudgetCurve, label_budget_curve
 from transferkit.detect.compare import MIN_ROWS_FOR_CI, TransferVerdict, Verdict, compare
 from transferkit.detect.crossval import LabelSelection, select_with_labels
 from transferkit.detect.guard import NegativeTransferGuard
+from transferkit.detect.selection import ModelSelection, select_model
 from transferkit.detect.transferability import SCORES, h_score, leep, logme, nce, rank_sources
 from transferkit.detect.validators import (
     VALIDATORS,
@@ -33,11 +34,9 @@ from transferkit.detect.validators import (
     DomainAUCValidator,
     EntropyValidator,
     IWCVValidator,
-    ModelSelection,
     SNDValidator,
     Validator,
     ValidatorScore,
-    select_model,
 )
 
 __all__ = [
