@@ -29,14 +29,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
 
 from transferkit.domain import Domain
 from transferkit.fewlabel.base import (
     FEWLABEL,
     BaseFewLabel,
+    EstimatorOutput,
     check_pair,
-    expand_proba,
     seeded,
 )
 
@@ -55,7 +54,7 @@ def augment(X: np.ndarray, market: str) -> np.ndarray:
 
 
 @FEWLABEL.register("feature_augmentation")
-class FeatureAugmentation(BaseFewLabel):
+class FeatureAugmentation(EstimatorOutput, BaseFewLabel):
     """Daumé's augmented feature space: shared, source-only and target-only copies.
 
     Parameters
@@ -96,10 +95,5 @@ class FeatureAugmentation(BaseFewLabel):
         self._record(pair)
         return self
 
-    def _predict_output(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
-        X_augmented = augment(self.scaler_.transform(X), "target")
-        if self.task_ == "regression":
-            return self.estimator_.predict(X_augmented)
-        return expand_proba(self.estimator_.predict_proba(X_augmented),
-                            self.estimator_.classes_, self.classes_)
+    def _estimator_inputs(self, X: np.ndarray) -> np.ndarray:
+        return augment(self.scaler_.transform(X), "target")

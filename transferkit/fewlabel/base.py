@@ -37,11 +37,13 @@ __all__ = [
     "FEWLABEL",
     "PENALTIES",
     "BaseFewLabel",
+    "EstimatorOutput",
     "MarketPair",
     "check_pair",
     "check_penalties",
     "choose_by_cv",
     "default_estimator",
+    "estimator_output",
     "expand_proba",
     "inner_splits",
     "seeded",
@@ -269,6 +271,29 @@ def expand_proba(proba: np.ndarray, model_classes: np.ndarray, classes: np.ndarr
     full = np.zeros((proba.shape[0], len(classes)))
     full[:, np.searchsorted(classes, model_classes)] = proba
     return full
+
+
+def estimator_output(estimator: BaseEstimator, X: np.ndarray,
+                     classes: np.ndarray | None) -> np.ndarray:
+    """Predicted values (``classes`` None: regression) or probabilities in ``classes`` order."""
+    if classes is None:
+        return estimator.predict(X)
+    return expand_proba(estimator.predict_proba(X), estimator.classes_, classes)
+
+
+class EstimatorOutput:
+    """Outputs of a method whose fitted learner is one scikit-learn ``estimator_``.
+
+    ``_estimator_inputs`` maps prediction rows to the learner's inputs (identity here).
+    """
+
+    def _estimator_inputs(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+    def _predict_output(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        classes = None if self.task_ == "regression" else self.classes_
+        return estimator_output(self.estimator_, self._estimator_inputs(X), classes)
 
 
 class BaseFewLabel(ABC, BaseEstimator):

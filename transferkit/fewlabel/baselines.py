@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
 
 from transferkit.domain import Domain
 from transferkit.fewlabel._linear import LinearOutput, fit_ridge, fit_softmax
@@ -29,18 +28,18 @@ from transferkit.fewlabel.base import (
     FEWLABEL,
     PENALTIES,
     BaseFewLabel,
+    EstimatorOutput,
     check_pair,
     check_penalties,
     choose_by_cv,
     default_estimator,
-    expand_proba,
     seeded,
 )
 
 __all__ = ["SourceOnly", "TargetOnly"]
 
 @FEWLABEL.register("source_only")
-class SourceOnly(BaseFewLabel):
+class SourceOnly(EstimatorOutput, BaseFewLabel):
     """A model trained on the labelled source rows alone; target labels are ignored.
 
     Parameters
@@ -72,12 +71,6 @@ class SourceOnly(BaseFewLabel):
         self._record(pair)
         return self
 
-    def _predict_output(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
-        if self.task_ == "regression":
-            return self.estimator_.predict(X)
-        return expand_proba(self.estimator_.predict_proba(X), self.estimator_.classes_,
-                            self.classes_)
 
 
 @FEWLABEL.register("target_only")

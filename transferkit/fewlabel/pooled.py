@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
 
 from transferkit._sklearn import fit_weighted
 from transferkit._validation import check_param
@@ -32,11 +31,12 @@ from transferkit.domain import Domain
 from transferkit.fewlabel.base import (
     FEWLABEL,
     BaseFewLabel,
+    EstimatorOutput,
     MarketPair,
     check_pair,
     choose_by_cv,
     default_estimator,
-    expand_proba,
+    estimator_output,
     seeded,
 )
 
@@ -53,7 +53,7 @@ def pooled_weights(source_weight: np.ndarray, n_target: int, share: float) -> np
 
 
 @FEWLABEL.register("pooled")
-class PooledTransfer(BaseFewLabel):
+class PooledTransfer(EstimatorOutput, BaseFewLabel):
     """Train one model on source and labelled target rows, the target share tuned by CV.
 
     Parameters
@@ -109,7 +109,8 @@ class PooledTransfer(BaseFewLabel):
             return fit_weighted(seeded(base, self.random_state), X, y, weight)
 
         def fit_predict(share: float, train: np.ndarray, test: np.ndarray) -> np.ndarray:
-            return self._output(fit_rows(share, train), pair.X_target[test], pair)
+            return estimator_output(fit_rows(share, train), pair.X_target[test],
+                                    pair.classes if pair.is_classification else None)
 
         best, self.cv_losses_ = choose_by_cv(owner, grid, fit_predict, pair, self.cv,
                                              self.random_state, default=len(grid) // 2)
@@ -118,18 +119,6 @@ class PooledTransfer(BaseFewLabel):
         self._record(pair)
         return self
 
-    @staticmethod
-    def _output(model: BaseEstimator, X: np.ndarray, pair: MarketPair) -> np.ndarray:
-        if not pair.is_classification:
-            return model.predict(X)
-        return expand_proba(model.predict_proba(X), model.classes_, pair.classes)
-
-    def _predict_output(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
-        if self.task_ == "regression":
-            return self.estimator_.predict(X)
-        return expand_proba(self.estimator_.predict_proba(X), self.estimator_.classes_,
-                            self.classes_)
 
 
 @FEWLABEL.register("weighted_pooled")

@@ -196,6 +196,13 @@ class _BoostedRegressor(BaseFewLabel):
         raise AttributeError(f"{type(self).__name__} is a regressor; it has no predict_proba.")
 
     @staticmethod
+    def _stacked(pair: MarketPair) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Source rows then labelled target rows: ``X``, ``y`` and the target-row mask."""
+        X = np.vstack([pair.X_source, pair.X_target])
+        y = np.r_[pair.y_source, pair.y_target]
+        return X, y, np.arange(len(y)) >= len(pair.X_source)
+
+    @staticmethod
     def _regression_pair(owner: str, source: Domain, target: Domain) -> MarketPair:
         pair = check_pair(owner, source, target)
         if pair.is_classification:
@@ -238,9 +245,7 @@ class TrAdaBoostR2(_BoostedRegressor):
         pair = self._regression_pair(owner, source, target)
         base = (_default_regressor(self.random_state) if self.estimator is None
                 else self.estimator)
-        X = np.vstack([pair.X_source, pair.X_target])
-        y = np.r_[pair.y_source, pair.y_target]
-        is_target = np.arange(len(y)) >= len(pair.X_source)
+        X, y, is_target = self._stacked(pair)
         beta_source = 1.0 / (1.0 + math.sqrt(2.0 * math.log(len(pair.X_source)) / rounds))
         learners, votes = _boost_r2(base, X, y, np.ones(len(y)), is_target, rounds,
                                     beta_source, self.random_state)
@@ -302,10 +307,8 @@ class TwoStageTrAdaBoostR2(_BoostedRegressor):
         pair = self._regression_pair(owner, source, target)
         base = (_default_regressor(self.random_state) if self.estimator is None
                 else self.estimator)
-        X = np.vstack([pair.X_source, pair.X_target])
-        y = np.r_[pair.y_source, pair.y_target]
+        X, y, is_target = self._stacked(pair)
         n_source, n_target = len(pair.X_source), len(pair.X_target)
-        is_target = np.arange(len(y)) >= n_source
         splits = inner_splits(pair.y_target, False, self.cv, self.random_state)
         start_share = n_target / (n_source + n_target)
         shares = (np.linspace(start_share, 1.0, steps) if steps > 1

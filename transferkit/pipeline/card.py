@@ -39,8 +39,7 @@ def build(pipeline: Any, *, extra: Mapping[str, Any] | None = None) -> dict[str,
                                                                  "get_params") else {}
     facts: dict[str, Any] = {
         "method": {"name": name, "family": family, "class": type(pipeline.method_).__name__,
-                   "params": {k: _short(v) for k, v in params.items()},
-                   "model": _short(pipeline.model)},
+                   "params": params, "model": pipeline.model},
         "task": pipeline.task_,
         "classes": getattr(pipeline, "classes_", None),
         "markets": {side: dict(pipeline.fit_info_[side]) for side in ("source", "target")},
@@ -119,16 +118,6 @@ def to_markdown(facts: Mapping[str, Any]) -> str:
               f"- Versions: {_inline(facts.get('versions'))}, Python {facts.get('python')}",
               ""]
     return "\n".join(lines)
-
-
-def _short(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_short(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _short(v) for k, v in value.items()}
-    return repr(value)[:200]
 
 
 def _inline(value: Any) -> str:

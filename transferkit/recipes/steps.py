@@ -219,6 +219,12 @@ def candidate_names(recipe: Recipe, parts: FeaturizedParts) -> tuple[str, ...]:
     return default_methods(parts.source_train.task, parts.target_train.n_labeled)
 
 
+def _new_method(recipe: Recipe, name: str, task: str, progress: bool | str) -> Any:
+    """The unfitted method ``name`` with the recipe's model, seed and parameters."""
+    return create(name, task=task, model=recipe.model, random_state=recipe.seed,
+                  **_method_params(recipe, name, progress))
+
+
 def fit_candidates(recipe: Recipe, parts: FeaturizedParts, *, progress: bool | str,
                    say: Any) -> tuple[dict[str, Any], dict[str, float]]:
     """Every candidate method fitted on the featurized training parts, with fit seconds.
@@ -232,8 +238,7 @@ def fit_candidates(recipe: Recipe, parts: FeaturizedParts, *, progress: bool | s
     for name in candidate_names(recipe, parts):
         say(f"      {name}")
         tick = time.perf_counter()
-        method = create(name, task=task, model=recipe.model, random_state=recipe.seed,
-                        **_method_params(recipe, name, progress))
+        method = _new_method(recipe, name, task, progress)
         try:
             candidates[name] = method.fit(parts.source_train, parts.target_train)
         except (ValueError, TypeError) as exc:
@@ -297,10 +302,7 @@ def choose(recipe: Recipe, parts: FeaturizedParts, candidates: Mapping[str, Any]
         why = f"selection: {kind} (set in the recipe)"
     if kind == "cv":
         task = parts.source_train.task
-        unfitted = {name: create(name, task=task, model=recipe.model,
-                                 random_state=recipe.seed,
-                                 **_method_params(recipe, name, progress=False))
-                    for name in candidates}
+        unfitted = {name: _new_method(recipe, name, task, False) for name in candidates}
         try:
             chosen = select_with_labels(unfitted, parts.source_train, parts.target_train,
                                         metric=_cv_metric(recipe, task),
@@ -346,8 +348,7 @@ def budget_curve(recipe: Recipe, parts: FeaturizedParts, name: str) -> Any:
     from transferkit.detect import label_budget_curve
 
     task = parts.source_train.task
-    make = {key: create(key, task=task, model=recipe.model, random_state=recipe.seed,
-                        **_method_params(recipe, key, progress=False))
+    make = {key: _new_method(recipe, key, task, False)
             for key in {name, "source_only", "target_only"}}
     return label_budget_curve(make[name], parts.source_train, parts.target_train,
                               source_only=make["source_only"],

@@ -234,21 +234,8 @@ class Trainer:
             The loss exploded to ``divergence_factor`` times its first value (a subclass
             of ``NonFiniteLossError``); lower the learning rate.
         """
-        config = self.config if self.config is not None else TrainConfig()
-        if not isinstance(config, TrainConfig):
-            raise TypeError(
-                f"Trainer(config=...) must be a TrainConfig; got {type(config).__name__}. "
-                "Build one with TrainConfig(...) or TrainConfig.from_dict(mapping)."
-            )
-        if not isinstance(self.model, nn.Module):
-            raise TypeError(f"Trainer needs an nn.Module; got {type(self.model).__name__}.")
-        self.config_ = config
         rank, world_size, local_rank = process_group()
-        self.rank_, self.world_size_ = rank, world_size
-        self.device_ = resolve_device(config.device, local_rank)
-        self._amp = _amp_dtype(config.amp, self.device_)
-        self._pin = (self.device_.type == "cuda") if config.pin_memory == "auto" \
-            else bool(config.pin_memory) and self.device_.type == "cuda"
+        config = self._bind(rank, world_size, local_rank)
         datasets = {"source": as_dataset(source)}
         if target is not None:
             datasets["target"] = as_dataset(target)
@@ -273,6 +260,24 @@ class Trainer:
             self._run(config, datasets)
         return self
 
+    def _bind(self, rank: int, world_size: int, local_rank: int) -> TrainConfig:
+        """Check the settings and fix this process's place, device and precision."""
+        config = self.config if self.config is not None else TrainConfig()
+        if not isinstance(config, TrainConfig):
+            raise TypeError(
+                f"Trainer(config=...) must be a TrainConfig; got {type(config).__name__}. "
+                "Build one with TrainConfig(...) or TrainConfig.from_dict(mapping)."
+            )
+        if not isinstance(self.model, nn.Module):
+            raise TypeError(f"Trainer needs an nn.Module; got {type(self.model).__name__}.")
+        self.config_ = config
+        self.rank_, self.world_size_ = rank, world_size
+        self.device_ = resolve_device(config.device, local_rank)
+        self._amp = _amp_dtype(config.amp, self.device_)
+        self._pin = (self.device_.type == "cuda") if config.pin_memory == "auto" \
+            else bool(config.pin_memory) and self.device_.type == "cuda"
+        return config
+
     def ready(self) -> Trainer:
         """Make ``model`` (with weights loaded from disk) usable by ``predict`` without ``fit``.
 
@@ -283,12 +288,7 @@ class Trainer:
         >>> trainer.predict(torch.zeros(3, 2)).shape
         torch.Size([3, 1])
         """
-        config = self.config if self.config is not None else TrainConfig()
-        self.config_ = config
-        self.rank_, self.world_size_ = 0, 1
-        self.device_ = resolve_device(config.device)
-        self._amp = _amp_dtype(config.amp, self.device_)
-        self._pin = False
+        self._bind(rank=0, world_size=1, local_rank=0)
         self.model_ = self.model.to(self.device_)
         self.history_ = []
         self.global_step_ = 0
