@@ -139,12 +139,13 @@ def sine(quick: bool) -> str:
 
 
 # ---------------------------------------------------------------------- tracks
-_REGRESSION = ["pooled", "pooled_offset", "pooled_finetune", "scratch", "maml", "fomaml",
+REGRESSION_LEARNERS = ["pooled", "pooled_offset", "pooled_finetune", "scratch", "maml", "fomaml",
                "anil", "meta_sgd", "reptile", "hypernetwork"]
-_CLASSIFICATION = [*_REGRESSION, "protonet", "matching_net"]
+CLASSIFICATION_LEARNERS = [*REGRESSION_LEARNERS, "protonet", "matching_net"]
 
 
-def _learners(names: list[str], episodes: int, epochs: int, batch: int) -> dict[str, object]:
+def build_learners(names: list[str], episodes: int, epochs: int,
+                   batch: int) -> dict[str, object]:
     config = _config(epochs, batch)
     built = {}
     for name in names:
@@ -183,7 +184,7 @@ def _fmt_table(table: pd.DataFrame, metric: str, reference: str, extra: dict[str
 def _track(title: str, train: TaskSampler, val: TaskSampler, test: TaskSampler,
            names: list[str], metric: str, others: list[str], train_kwargs: dict,
            shots: tuple[int, ...], n_query: int | None) -> tuple[str, list[dict]]:
-    learners = _learners(names, **train_kwargs)
+    learners = build_learners(names, **train_kwargs)
     fit_times = {}
     for name, learner in learners.items():
         start = time.perf_counter()
@@ -241,7 +242,8 @@ def _track(title: str, train: TaskSampler, val: TaskSampler, test: TaskSampler,
     return "\n".join(out), verdicts
 
 
-def movielens(quick: bool) -> str:
+def movielens_samplers(quick: bool) -> tuple[TaskSampler, TaskSampler, TaskSampler]:
+    """Meta-training, meta-validation and meta-test samplers of MovieLens users."""
     ids = np.sort(movielens_frame()["userId"].unique())
     order = np.random.default_rng(SEED).permutation(ids)
     n_test, n_val = (60, 40) if quick else (134, 67)
@@ -252,8 +254,15 @@ def movielens(quick: bool) -> str:
     train = TaskSampler(pick(train_ids), k_shot=10, n_query=10, random_state=SEED)
     val = TaskSampler(pick(val_ids), k_shot=10, n_query=None, random_state=SEED + 1)
     test = TaskSampler(pick(test_ids), k_shot=10, n_query=None, random_state=SEED + 2)
+    return train, val, test
+
+
+def movielens(quick: bool) -> str:
+    ids = movielens_frame()["userId"].unique()
+    train, val, test = movielens_samplers(quick)
     episodes = 2000 if quick else 8000
-    body, _ = _track("movielens", train, val, test, _REGRESSION, "mae", ["rmse", "ndcg_at_10"],
+    body, _ = _track("movielens", train, val, test, REGRESSION_LEARNERS, "mae",
+                     ["rmse", "ndcg_at_10"],
                      dict(episodes=episodes, epochs=3, batch=16), (5, 10, 20), None)
     header = (f"Users as tasks (`load_movielens`, {len(ids)} users, 22 movie features: 19 genre "
               "flags, year, shrunk movie mean, log count). Users split at random (seed 0); the "
@@ -266,7 +275,9 @@ def movielens(quick: bool) -> str:
     return header + "\n\n" + body
 
 
-def scanner(quick: bool, panel: str) -> str:
+def scanner_samplers(panel: str) -> tuple[TaskSampler, TaskSampler, TaskSampler, int]:
+    """Meta-training, meta-validation and meta-test samplers of one scanner panel's
+    households, and the number of households."""
     households = load_scanner_panel(panel)
     names = sorted(households, key=lambda n: int(n.split("_")[1]))
     order = [names[i] for i in np.random.default_rng(SEED).permutation(len(names))]
@@ -277,11 +288,16 @@ def scanner(quick: bool, panel: str) -> str:
                             n_query=5, on_small="drop", random_state=SEED + i)
                 for i, part in enumerate(parts)]
     test, val, train = samplers
+    return train, val, test, len(households)
+
+
+def scanner(quick: bool, panel: str) -> str:
+    train, val, test, n_households = scanner_samplers(panel)
     episodes = 1000 if quick else 4000
-    body, _ = _track(f"scanner-{panel}", train, val, test, _CLASSIFICATION, "accuracy",
+    body, _ = _track(f"scanner-{panel}", train, val, test, CLASSIFICATION_LEARNERS, "accuracy",
                      ["log_loss"], dict(episodes=episodes, epochs=3, batch=16), (5, 10, 20), 5)
     return (f"Households of Ecdat `{panel.capitalize()}` as tasks (`load_scanner_panel"
-            f"('{panel}')`, {len(households)} households; brand choice among 4 from the 4 "
+            f"('{panel}')`, {n_households} households; brand choice among 4 from the 4 "
             "prices and display / feature-advert flags). Households split at random 50 / 20 "
             "/ 30 % (train / validation / test; households too small for an episode dropped). "
             f"Meta-training episodes: 5 support + 5 query purchases, {3 * episodes:,} "
@@ -325,7 +341,7 @@ def retail(quick: bool, command: str) -> str:
     fit_times = {name: [] for name in _RETAIL}
     chooser_rows = []
     for fold in folds:
-        learners = _learners(_RETAIL, episodes=episodes, epochs=3, batch=16)
+        learners = build_learners(_RETAIL, episodes=episodes, epochs=3, batch=16)
         for name, learner in learners.items():
             start = time.perf_counter()
             learner.meta_fit(fold.train)

@@ -1,0 +1,119 @@
+"""The one-command benchmark's machinery: isolation, worker rows, scoring, rendering."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from benchmarks import run
+from benchmarks.suite import contract, isolate, render
+
+ADAPTER = textwrap.dedent('''
+    import time
+    import numpy as np
+    METHODS = {"uda": ("constant", "slow", "hungry", "broken")}
+
+    def versions():
+        return {"fake": "1.0"}
+
+    def predict(method, split, seed, params):
+        if method == "slow":
+            time.sleep(60)
+        if method == "hungry":
+            blocks = [np.ones(2**27) for _ in range(8)]  # 8 GB, allocated for real
+            time.sleep(60)
+        if method == "broken":
+            raise RuntimeError("the library crashed")
+        return np.zeros(split.X_target.shape[0], dtype=int), {"note": "seen"}
+''')
+
+
+@pytest.fixture
+def fake(tmp_path):
+    (tmp_path / "fakelib").mkdir()
+    (tmp_path / "fakelib" / "__init__.py").write_text("")
+    (tmp_path / "fakelib" / "adapter.py").write_text(ADAPTER)
+    split = contract.Split("classification", np.zeros((6, 2)), np.array([0, 1] * 3),
+                           np.ones((4, 2)), np.array([0, 0, 1, 0]), np.zeros(4, bool))
+    contract.save_split(str(tmp_path / "split.npz"), split)
+    return tmp_path
+
+
+def _spec(fake, method, seeds=(0,)):
+    return {"kind": "predict", "library": "fakelib.adapter", "method": method,
+            "items": [{"id": "pair", "seed": s, "path": str(fake / "split.npz")}
+                      for s in seeds]}
+
+
+def test_rows_carry_score_losses_notes_and_versions(fake):
+    rows = isolate.run_job(sys.executable, _spec(fake, "constant", seeds=(0, 1)),
+                           timeout_s=60, pythonpath=(str(fake),))
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert rows[0]["score"] == 0.75 and rows[0]["note"] == "seen"
+    assert rows[0]["versions"] == {"fake": "1.0"}
+    assert contract.decode_losses(rows[0]["losses"]).tolist() == [0, 0, 1, 0]
+
+
+def test_an_exception_is_an_error_row_not_a_crash(fake):
+    rows = isolate.run_job(sys.executable, _spec(fake, "broken"), timeout_s=60,
+                           pythonpath=(str(fake),))
+    assert rows[0]["status"] == "error"
+    assert "RuntimeError: the library crashed" in rows[0]["error"]
+
+
+def test_timeout_kills_the_job_and_names_the_limit(fake):
+    rows = isolate.run_job(sys.executable, _spec(fake, "slow", seeds=(0, 1)), timeout_s=3,
+                           pythonpath=(str(fake),))
+    assert [r["status"] for r in rows] == ["error", "error"]
+    assert "3 s limit" in rows[0]["error"]
+
+
+def test_memory_cap_kills_the_job(fake):
+    rows = isolate.run_job(sys.executable, _spec(fake, "hungry"), timeout_s=60,
+                           memory_cap_mb=400, pythonpath=(str(fake),))
+    assert rows[0]["status"] == "error" and "400 MB cap" in rows[0]["error"]
+
+
+def test_regression_scores_are_rmse_on_the_hidden_rows_only():
+    split = contract.Split("regression", np.zeros((3, 1)), np.zeros(3), np.zeros((3, 1)),
+                           np.array([10.0, 1.0, 3.0]), np.array([True, False, False]))
+    assert np.isnan(split.y_target_train[1]) and split.y_target_train[0] == 10.0
+    metric, value = contract.score(split, np.array([0.0, 1.0, 0.0]))
+    assert metric == "rmse" and value == pytest.approx(np.sqrt(4.5))
+    with pytest.raises(ValueError, match="one prediction per target row"):
+        contract.score(split, np.zeros(2))
+
+
+def test_paired_difference_sees_a_small_consistent_gain():
+    rng = np.random.default_rng(0)
+    worse = (rng.random(2000) < 0.30).astype(float)
+    better = worse.copy()
+    better[np.flatnonzero(worse)[:60]] = 0  # fixes 60 of the errors, breaks none
+    point, low, high = render.paired_difference(better, worse)
+    assert point == pytest.approx(0.03) and low > 0
+    point, low, high = render.paired_difference(worse, worse)
+    assert point == 0 and low == high == 0
+
+
+def test_quick_gap_track_of_ours_writes_the_section(tmp_path):
+    status = run.main(["--quick", "--tracks", "gap", "--libraries", "ours",
+                       "--out", str(tmp_path)])
+    assert status == 0
+    text = (tmp_path / "suite.md").read_text()
+    assert "Gap report vs drift libraries" in text and "| transferkit | 10,000 |" in text
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert rows[0]["run"]["commit"] and rows[0]["status"] == "ok"
+    # A second call resumes: nothing left to run, the same section.
+    assert run.main(["--quick", "--tracks", "gap", "--libraries", "ours",
+                     "--out", str(tmp_path)]) == 0
+    assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_missing_peer_environment_fails_the_quick_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(run.envs, "PEERS_DIR", tmp_path / "no-peers")
+    assert run.main(["--quick", "--tracks", "gap", "--require-peers", "--libraries",
+                     "evidently", "--out", str(tmp_path)]) == 2
