@@ -14,11 +14,14 @@ columns) and ``meta`` (cold-start users and households). Every method runs in it
 subprocess with a time limit and a memory cap; failures are rows of the results, never
 the end of the run.
 
-The full run writes ``benchmarks/results/full.jsonl``, the section
+The full run writes ``benchmarks/results/full/rows.jsonl``, the section
 ``benchmarks/sections/suite.md``, the plot ``benchmarks/figures/accuracy_vs_time.png``
-and regenerates ``benchmarks/RESULTS.md``. ``--quick`` writes only under ``--out``
-(default ``benchmarks/results/quick``) and exits non-zero when any figure could not be
-produced (a missing peer environment included, with ``--require-peers``).
+and regenerates ``benchmarks/RESULTS.md``; a run with ``--out`` (or ``--quick``, default
+``benchmarks/results/quick``) keeps its rows, section and plot in that folder. A run
+resumes where an earlier one into the same folder stopped (``--fresh`` starts over).
+``--quick`` exits non-zero when any figure could not be produced (with
+``--require-peers``, a missing peer environment too); a peer failure its adapter
+documents as measured is a result, not a missing figure.
 """
 
 from __future__ import annotations
@@ -159,13 +162,16 @@ def main(argv: list[str] | None = None) -> int:
         run_jobs(pending, rows_path, parallel=args.parallel,
                  memory_cap_mb=args.memory_cap_gb * 1024, header=header)
     rows = [json.loads(line) for line in rows_path.read_text().splitlines()]
-    section = out_dir / "suite.md" if args.quick else ROOT / "benchmarks" / "sections" / "suite.md"
-    figure = out_dir / "accuracy_vs_time.png" if args.quick else (
-        ROOT / "benchmarks" / "figures" / "accuracy_vs_time.png")
+    # The default full run publishes: its section and plot feed RESULTS.md. Any other run
+    # (--quick, --out elsewhere) keeps everything in its own folder.
+    publish = not args.quick and args.out is None
+    section = (ROOT / "benchmarks" / "sections" / "suite.md") if publish else out_dir / "suite.md"
+    figure = (ROOT / "benchmarks" / "figures" / "accuracy_vs_time.png") if publish else (
+        out_dir / "accuracy_vs_time.png")
     problems = render.write(rows, section=section, figure=figure, command=command,
                             settings=settings)
     print(f"run: wrote {section} and {figure}")
-    if not args.quick:
+    if publish:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "collect_results.py")],
                        check=True)
     for problem in problems:

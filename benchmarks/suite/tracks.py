@@ -147,7 +147,7 @@ def weight_jobs(settings: Settings) -> list[Job]:
             # One job per size: a peer that runs out of memory at 100k still has its 10k row.
             jobs += [Job("weights", library, method, "weights",
                          ({"id": f"{rows}", "rows": rows, "seed": 0},), settings.params,
-                         timeout_s=600) for rows in sizes]
+                         timeout_s=600 if library == "ours" else 300) for rows in sizes]
     return jobs
 
 
