@@ -14,45 +14,19 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import sys
 import threading
 import time
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import psutil
 
 from transferkit import Domain
 from transferkit.gap import gap_report
 
-SHIFTED = ["num_00", "num_01", "num_02", "cat_00", "cat_01"]
-LEVELS = [f"c{i}" for i in range(8)]
-
-
-def make_market(n: int, shifted: bool, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    data: dict[str, object] = {}
-    for j in range(40):
-        column = rng.standard_normal(n)
-        if shifted and j == 0:
-            column += 0.05
-        if shifted and j == 1:
-            column += 0.5
-        if shifted and j == 2:
-            column *= 1.5
-        data[f"num_{j:02d}"] = column
-    base = np.full(8, 1 / 8)
-    for j in range(10):
-        p = base.copy()
-        if shifted and j == 0:
-            p[0] += 0.02
-            p[1] -= 0.02
-        codes = rng.choice(8, size=n, p=p)
-        values = np.asarray(LEVELS, dtype=object)[codes]
-        if shifted and j == 1:
-            values = values.copy()
-            values[rng.random(n) < 0.10] = "new_in_target"
-        data[f"cat_{j:02d}"] = pd.Categorical(values)
-    return pd.DataFrame(data)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.suite.synthetic import PLANTED as SHIFTED  # noqa: E402
+from benchmarks.suite.synthetic import market as make_market  # noqa: E402
 
 
 class PeakMemory:
@@ -110,7 +84,7 @@ def main() -> None:
     print(f"columns set aside as IDs/dates: {set_aside}")
     print(f"planted shifts flagged: {[f for f in SHIFTED if f in flagged]} of {SHIFTED}")
     print(f"unshifted columns flagged: {len(false_alarms)} of 45 {false_alarms}")
-    print(table.loc[SHIFTED, ["severity", "effect", "pvalue_adjusted", "wasserstein", "psi",
+    print(table.loc[list(SHIFTED), ["severity", "effect", "pvalue_adjusted", "wasserstein", "psi",
                               "importance"]].round(4).to_string())
     print(report.domain_tests[["statistic", "standard_error", "pvalue"]].round(4).to_string())
     print(report.summary())

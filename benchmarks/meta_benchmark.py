@@ -50,8 +50,9 @@ HERE = Path(__file__).resolve().parent
 SEED = 0
 
 
-def _config(epochs: int, batch: int, lr: float = 1e-3) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer="adam", progress=False)
+def _config(epochs: int, batch: int, lr: float = 1e-3, device: str = "auto") -> TrainConfig:
+    return TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer="adam", progress=False,
+                       device=device)
 
 
 def _sine_tasks(n: int, seed: int, rows: int = 30) -> dict[str, Domain]:
@@ -145,8 +146,8 @@ CLASSIFICATION_LEARNERS = [*REGRESSION_LEARNERS, "protonet", "matching_net"]
 
 
 def build_learners(names: list[str], episodes: int, epochs: int,
-                   batch: int) -> dict[str, object]:
-    config = _config(epochs, batch)
+                   batch: int, device: str = "auto") -> dict[str, object]:
+    config = _config(epochs, batch, device=device)
     built = {}
     for name in names:
         cls = META_LEARNERS.get(name)

@@ -10,7 +10,9 @@ model ``transferkit run`` serves, SKADA / ADAPT / pytorch-adapt, a target-label 
 ``fewlabel`` (K = 50 labelled target rows: our few-label methods and served choice vs
 ADAPT's supervised methods), ``weights`` (reweighting speed, memory and accuracy 1k -> 1M
 rows), ``gap`` (our gap report vs evidently and nannyml at 100k and 1M rows x 50
-columns) and ``meta`` (cold-start users and households). Every method runs in its own
+columns), ``features`` (frozen-backbone encoding: first vs cached epoch, linear probe)
+and ``meta`` (cold-start users and households). ``--device cuda`` adds samples/s and GPU
+memory of every deep method, the encoder and the meta-learners. Every method runs in its own
 subprocess with a time limit and a memory cap; failures are rows of the results, never
 the end of the run.
 
@@ -97,7 +99,8 @@ def run_jobs(jobs: list[tracks.Job], out: Path, *, parallel: int, memory_cap_mb:
             job = futures[future]
             rows = future.result()
             for row in rows:
-                row.update(track=job.track, library=job.library, method=job.method, **header)
+                row.update(track=job.track, library=job.library, method=job.method,
+                           params=job.params, **header)
                 handle.write(json.dumps(row, default=float) + "\n")
             handle.flush()
             finished += 1
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                              "quoted), or 'headline' (default: "
                              "every pair of every data set found)")
     parser.add_argument("--libraries", nargs="+", choices=[n for n in envs.LIBRARIES
-                                                           if n != "ours_meta"],
+                                                           if not n.startswith("ours_")],
                         help="run only these libraries (default: all)")
     parser.add_argument("--methods", nargs="+", help="run only methods of these names")
     parser.add_argument("--parallel", type=int, default=1,
@@ -132,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--require-peers", action="store_true",
                         help="fail when a peer environment is missing")
     parser.add_argument("--render-only", action="store_true")
+    parser.add_argument("--section", metavar="NAME",
+                        help="also publish this run's section as benchmarks/sections/NAME.md "
+                             "(a study kept beside the headline run)")
     args = parser.parse_args(argv)
 
     out_dir = args.out or ROOT / "benchmarks" / "results" / ("quick" if args.quick else "full")
@@ -148,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     settings = tracks.Settings.make(quick=args.quick, device=args.device, seeds=args.seeds,
                                     pairs=tuple(args.pairs) if args.pairs else None)
+    absent = settings.missing_data(tuple(args.tracks))
+    for why in absent:
+        print(f"run: skipping its pairs: {why}", file=sys.stderr)
     if not args.render_only:
         cache = str(ROOT / "benchmarks" / ".cache" / "suite")
         jobs = tracks.all_jobs(settings, cache, tuple(args.tracks),
@@ -169,11 +178,24 @@ def main(argv: list[str] | None = None) -> int:
     figure = (ROOT / "benchmarks" / "figures" / "accuracy_vs_time.png") if publish else (
         out_dir / "accuracy_vs_time.png")
     problems = render.write(rows, section=section, figure=figure, command=command,
-                            settings=settings)
+                            settings=settings,
+                            read_from=ROOT / "benchmarks" if publish else None)
     print(f"run: wrote {section} and {figure}")
+    if args.section and not publish:
+        published = ROOT / "benchmarks" / "sections" / f"{args.section}.md"
+        text = section.read_text().replace(
+            "## One run, every headline: transferkit and its peers on the same splits",
+            f"## Study: `{args.section}` (benchmarks/run.py)")
+        text = text.replace("](accuracy_vs_time.png)",
+                            f"]({os.path.relpath(figure, ROOT / 'benchmarks')})")
+        temporary = published.with_suffix(".tmp")
+        temporary.write_text(text)
+        os.replace(temporary, published)
+        print(f"run: published {published}")
     if publish:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "collect_results.py")],
                        check=True)
+    problems += [f"data: {why}" for why in absent]
     for problem in problems:
         print(f"run: FIGURE MISSING: {problem}", file=sys.stderr)
     return 1 if problems and (args.quick or any("transferkit" in p for p in problems)) else 0

@@ -16,9 +16,43 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import has_fit_parameter
 
-__all__ = ["fit_weighted", "sample_weight_params"]
+__all__ = ["StableScaler", "fit_weighted", "sample_weight_params"]
+
+
+class StableScaler(StandardScaler):
+    """``StandardScaler`` that leaves (nearly) constant columns unscaled.
+
+    A column whose standard deviation on the fitted rows is below ``rtol`` times
+    ``max(1, |mean|)`` is constant up to rounding: scikit-learn would divide it by that
+    rounding noise, so a column constant in the source market but varying in the target
+    (blank image borders, a flag one market never sets) would reach the model multiplied by
+    a million. Such columns are centred and keep scale 1 instead.
+
+    Examples
+    --------
+    >>> X = np.array([[0.5, 1.0], [0.5 + 1e-9, 3.0]])
+    >>> StableScaler().fit(X).scale_.tolist()
+    [1.0, 1.0]
+    >>> float(StableScaler().fit(X).transform([[2.5, 2.0]])[0, 0]) < 3
+    True
+    """
+
+    def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True,
+                 rtol: float = 1e-4) -> None:
+        super().__init__(copy=copy, with_mean=with_mean, with_std=with_std)
+        self.rtol = rtol
+
+    def fit(self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None,
+            ) -> StableScaler:
+        super().fit(X, y, sample_weight=sample_weight)
+        if self.scale_ is not None:
+            mean = np.abs(self.mean_) if self.mean_ is not None else 0.0
+            constant = np.sqrt(self.var_) < self.rtol * np.maximum(1.0, mean)
+            self.scale_ = np.where(constant, 1.0, self.scale_)
+        return self
 
 
 def sample_weight_params(estimator: BaseEstimator, sample_weight: np.ndarray) -> dict[str, Any]:

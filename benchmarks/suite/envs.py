@@ -35,6 +35,8 @@ class Library:
 LIBRARIES = {
     "ours": Library("ours", None, "transferkit"),
     "ours_meta": Library("ours_meta", None, "transferkit"),
+    "ours_features": Library("ours_features", None, "transferkit"),
+    "ours_recipes": Library("ours_recipes", None, "transferkit"),
     "skada": Library("skada", "torch", "SKADA"),
     "pytorch_adapt": Library("pytorch_adapt", "torch", "pytorch-adapt"),
     "adapt": Library("adapt", "adapt", "ADAPT"),

@@ -28,6 +28,7 @@ from benchmarks.suite.contract import decode_losses
 from benchmarks.suite.envs import LIBRARIES
 
 N_BOOT = 1000
+STUDIES = ("choice_study",)  # rows that evaluate a rule, shown in their own table
 
 
 def paired_difference(losses_a: np.ndarray, losses_b: np.ndarray, *, root: bool = False,
@@ -74,24 +75,27 @@ def _fmt(value: float, metric: str) -> str:
     return f"{100 * value:.1f}" if metric == "accuracy" else f"{value:,.0f}"
 
 
-def _header(rows: list[dict], title: str, command: str, libraries: set[str]) -> list[str]:
-    run = rows[-1].get("run", {}) if rows else {}
+def _header(rows: list[dict], title: str, track: str, libraries: set[str]) -> list[str]:
+    """Title, then the command(s), date, commit, machine and versions behind ``track``."""
+    mine = [r for r in rows if r["track"] == track and r["library"] in libraries]
     versions: dict[str, str] = {}
-    for row in rows:
-        if row["library"] in libraries:
-            versions.update(row.get("versions", {}))
+    runs: dict[str, dict] = {}
+    for row in mine:
+        versions.update(row.get("versions", {}))
+        runs.setdefault(row.get("command", "?"), row.get("run", {}))
+    made = "; ".join(
+        f"`{command}` — {run.get('date', '?')}, commit {run.get('commit', '?')}, "
+        f"{run.get('cpus', '?')} CPUs ({run.get('processor', '?')}), "
+        f"{run.get('memory_gb', '?')} GB, Python {run.get('python', '?')}"
+        for command, run in runs.items())
     listed = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
-    return [f"### {title}", "",
-            f"`{command}` — {run.get('date', '?')}, commit {run.get('commit', '?')}, "
-            f"{run.get('cpus', '?')} CPUs ({run.get('processor', '?')}), "
-            f"{run.get('memory_gb', '?')} GB, Python {run.get('python', '?')}; "
-            f"versions: {listed}.", ""]
+    return [f"### {title}", "", f"{made}; versions: {listed}.", ""]
 
 
 def prediction_table(rows: list[dict], track: str, served: str = "transferkit served",
                      ) -> tuple[list[str], dict[str, Any]]:
     """Per-pair mean ± std over seeds for every method, best-first by mean over pairs."""
-    ok = _ok(rows, track)
+    ok = [r for r in _ok(rows, track) if r["method"] not in STUDIES]
     if not ok:
         return [], {}
     lines, facts = [], {}
@@ -102,18 +106,22 @@ def prediction_table(rows: list[dict], track: str, served: str = "transferkit se
         items = list(dict.fromkeys(r["item"] for r in subset))
         scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         seconds: dict[str, list[float]] = defaultdict(list)
+        memory: dict[str, list[float]] = defaultdict(list)
         for r in subset:
             scores[_label(r)][r["item"]].append(r["score"])
             seconds[_label(r)].append(r["wall_s"])
+            memory[_label(r)].append(r["peak_rss_mb"] - r.get("rss_before_mb", 0))
         sign = 1 if metric == "accuracy" else -1
         complete = [m for m in scores if len(scores[m]) == len(items)]
         means = {m: float(np.mean([np.mean(scores[m][i]) for i in items])) for m in complete}
         order = sorted(scores, key=lambda m: (m not in means, -sign * means.get(m, 0)))
         short = [i.split(":", 1)[1] for i in items]
         lines += [f"{'Accuracy (%)' if metric == 'accuracy' else 'RMSE'} on the scored target "
-                  f"rows, mean ± std over seeds; **bold** = the model `transferkit run` serves.",
-                  "", "| method | " + " | ".join(short) + " | mean | fit s |",
-                  "|---|" + "---:|" * (len(items) + 2)]
+                  f"rows, mean ± std over seeds; **bold** = the model `transferkit run` serves; "
+                  "fit s = mean wall seconds of fit + predict; MB = mean peak resident memory "
+                  "above the process's level before the fit (the split's arrays included).",
+                  "", "| method | " + " | ".join(short) + " | mean | fit s | MB |",
+                  "|---|" + "---:|" * (len(items) + 3)]
         for m in order:
             cells = []
             for i in items:
@@ -123,7 +131,7 @@ def prediction_table(rows: list[dict], track: str, served: str = "transferkit se
             mean = _fmt(means[m], metric) if m in means else "—"
             name = f"**{m}**" if m == served else m
             lines.append(f"| {name} | " + " | ".join(cells) +
-                         f" | {mean} | {np.mean(seconds[m]):.1f} |")
+                         f" | {mean} | {np.mean(seconds[m]):.1f} | {np.mean(memory[m]):,.0f} |")
         lines.append("")
         facts[metric] = {"items": items, "means": means, "seconds": {
             m: float(np.mean(v)) for m, v in seconds.items()}, "ok": subset}
@@ -336,8 +344,79 @@ def meta_table(rows: list[dict]) -> list[str]:
                 compare = f"{np.mean(a - b):+.3f} ({verdict})"
             lines.append(f"| {r['method']} | {r['score']:.3f} [{r['ci_low']:.3f}, "
                          f"{r['ci_high']:.3f}] | {compare} | {r['wall_s']:.0f} |")
+        best = min(subset, key=lambda r: r["score"] * (1 if lower_better else -1))
+        if reference is not None:
+            lines += ["", f"- {track}, K = {subset[0].get('k', 10)}: best {best['method']} "
+                      f"{metric} {best['score']:.3f} vs pooled_offset {reference['score']:.3f}."]
         lines.append("")
     return lines
+
+
+def recipes_table(rows: list[dict]) -> list[str]:
+    ok = _ok(rows, "recipes")
+    if not ok:
+        return []
+    lines = ["The bundled recipes run as `transferkit run <name>` runs them (seed 0); scores "
+             "(RMSE for salaries) on the held-out labelled target rows the verdict uses.", "",
+             "| recipe | chosen | verdict (p) | served | chosen's score | target-only | "
+             "source-only | run s |", "|---|---|---|---|---:|---:|---:|---:|"]
+    for r in ok:
+        scores = r["scores"]
+        metric = "rmse" if "rmse" in scores.get("transferred", {}) else r["metric"]
+
+        def cell(model: str, scores: dict = scores, metric: str = metric) -> str:
+            value = scores.get(model, {}).get(metric)
+            return "—" if value is None else f"{value:,.0f}" if metric == "rmse" else (
+                f"{value:.3f}")
+
+        lines.append(f"| {r['item']} | {r['chosen']} | {r['verdict']} ({r['p_value']:.2g}) | "
+                     f"{r['served']} | {cell('transferred')} | {cell('target_only')} | "
+                     f"{cell('source_only')} | {r['wall_s']:.0f} |")
+    lines += ["", "- " + "; ".join(f"{r['item']}: serves {r['served']} ({r['verdict']})"
+                                   for r in ok) + "."]
+    return lines + [""]
+
+
+def features_table(rows: list[dict]) -> list[str]:
+    ok = _ok(rows, "features")
+    if not ok:
+        return []
+    lines = ["EfficientNet-Lite0 (ImageNet), frozen: epoch 1 encodes every target image, a "
+             "later epoch reads the feature cache; linear probe (C by CV on the source).", "",
+             "| pair | images (source / target) | epoch 1 s | images/s | cached epoch s | "
+             "cached / epoch 1 | probe accuracy | GPU MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in ok:
+        gpu = f"{r['gpu_peak_mb']:,.0f}" if "gpu_peak_mb" in r else "—"
+        lines.append(f"| {r['item'].split(':', 1)[1]} | {r['n_source']} / {r['n_target']} | "
+                     f"{r['first_epoch_s']:.1f} | {r['images_per_s']:.1f} | "
+                     f"{r['cached_epoch_s']:.3f} | {r['cached_ratio']:.4f} | "
+                     f"{100 * r['score']:.1f} % | {gpu} |")
+    worst = max(r["cached_ratio"] for r in ok)
+    lines += ["", f"- Cached epoch / first epoch: {worst:.4f} at most — goal <= 0.10: "
+              f"**{'met' if worst <= 0.10 else 'missed'}**.", ""]
+    return lines
+
+
+def gpu_table(rows: list[dict], epochs: int) -> list[str]:
+    """Samples per second and GPU memory of the deep methods (rows run with --device cuda)."""
+    ok = [r for r in _ok(rows, "uda") if "gpu_peak_mb" in r]
+    if not ok:
+        return []
+    by: dict[str, list[dict]] = defaultdict(list)
+    for r in ok:
+        by[_label(r)].append(r)
+    speed = {m: float(np.mean([r["n_source"] * epochs / r["wall_s"] for r in rs]))
+             for m, rs in by.items()}
+    lines = ["| method | source samples / s (fit + predict) | peak GPU MB |", "|---|---:|---:|"]
+    lines += [f"| {m} | {speed[m]:,.0f} | {max(r['gpu_peak_mb'] for r in by[m]):,.0f} |"
+              for m in sorted(speed, key=lambda m: -speed[m])]
+    mine, base = speed.get("transferkit dann"), speed.get("transferkit nn_source_only")
+    if mine and base:
+        ratio = base / mine
+        lines += ["", f"- DANN step / source-only step (AMP on CUDA): {ratio:.2f} — goal <= 1.3: "
+                  f"**{'met' if ratio <= 1.3 else 'missed'}**."]
+    return lines + [""]
 
 
 def plot(facts: dict, path: Path) -> bool:
@@ -410,42 +489,73 @@ def problems_of(rows: list[dict]) -> list[str]:
 
 
 def write(rows: list[dict], *, section: Path, figure: Path, command: str,
-          settings: Any) -> list[str]:
-    """Write the section and the plot; return the figures that could not be produced."""
+          settings: Any, read_from: Path | None = None) -> list[str]:
+    """Write the section and the plot; return the figures that could not be produced.
+
+    ``read_from`` is the folder of the document the section ends up in (RESULTS.md's for
+    the published run), which the plot's link is relative to; default: the section's.
+    """
     rows = latest(rows)
+    seeds = sorted({r["seed"] for r in rows if r["track"] in ("uda", "fewlabel")})
+    epochs = sorted({r["params"]["epochs"] for r in rows if "params" in r} or {settings.epochs})
     lines = ["## One run, every headline: transferkit and its peers on the same splits", "",
-             f"Made by `{command}` (`benchmarks/run.py`): every method in its own subprocess "
+             f"Rendered by `{command}` (`benchmarks/run.py`; each table names the run that "
+             "made its rows): every method in its own subprocess "
              f"(one thread, {settings.memory_cap_mb / 1024:.0f} GB memory cap, time limit), "
-             f"seeds {list(settings.seeds)}, {settings.epochs} epochs for every network, the "
+             f"seeds {seeds}, {'/'.join(map(str, epochs))} epochs for every network, the "
              "same z-scored features and splits for every library. Peers run in their own "
              "environments (`bash benchmarks/setup_peers.sh`), with their documented defaults.",
              ""]
+    headlines: list[str] = []
     uda_lines, uda_facts = prediction_table(rows, "uda")
     if uda_lines:
-        lines += _header(rows, "Label-free adaptation on real pairs (transductive)", command,
+        lines += _header(rows, "Label-free adaptation on real pairs (transductive)", "uda",
                          {"ours", "skada", "adapt", "pytorch_adapt"})
-        lines += uda_lines + uda_goals(uda_facts, _ok(rows, "uda")) + [""]
+        goals = uda_goals(uda_facts, _ok(rows, "uda"))
+        headlines += [f"- Label-free: {line[2:]}" for line in goals]
+        lines += uda_lines + goals + [""]
         notes = caveats([r for r in rows if r["track"] == "uda"])
         if notes:
             lines += ["Peers' defaults, as measured (kept: the comparison is as a new user "
                       "runs each library):", "", *notes, ""]
         lines += choice_table(rows)
         if plot(uda_facts, figure):
-            lines += [f"![accuracy vs time]({os.path.relpath(figure, section.parent)})", ""]
+            link = os.path.relpath(figure, read_from or section.parent)
+            lines += [f"![accuracy vs time]({link})", ""]
     few_lines, few_facts = prediction_table(rows, "fewlabel")
     if few_lines:
         lines += _header(rows, f"Few-label transfer, K = {settings.k} labelled target rows",
-                         command, {"ours", "adapt"})
-        lines += few_lines + fewlabel_goals(few_facts, _ok(rows, "fewlabel")) + [""]
-    for title, libraries, body in (
-            ("Reweighting: speed, memory and accuracy by size", {"ours", "skada", "adapt"},
-             weights_table(rows)),
-            ("Gap report vs drift libraries", {"ours", "evidently", "nannyml"}, gap_table(rows)),
-            ("Meta-learning: cold-start users and households", {"ours_meta"},
+                         "fewlabel", {"ours", "adapt"})
+        goals = fewlabel_goals(few_facts, _ok(rows, "fewlabel"))
+        headlines += [f"- Few-label: {line[2:]}" for line in goals]
+        lines += few_lines + goals + [""]
+    for title, track, libraries, body in (
+            ("Recipes: the README's main job and the guard", "recipes", {"ours_recipes"},
+             recipes_table(rows)),
+            ("Reweighting: speed, memory and accuracy by size", "weights",
+             {"ours", "skada", "adapt"}, weights_table(rows)),
+            ("Gap report vs drift libraries", "gap", {"ours", "evidently", "nannyml"},
+             gap_table(rows)),
+            ("Frozen-backbone features and their cache", "features", {"ours_features"},
+             features_table(rows)),
+            ("On the GPU", "uda", {"ours", "skada", "pytorch_adapt"},
+             gpu_table(rows, settings.epochs)),
+            ("Meta-learning: cold-start users and households", "meta", {"ours_meta"},
              meta_table(rows))):
         if body:
-            lines += _header(rows, title, command, libraries) + body
-    known = [f"{_describe(r)} — {known_failure(r)}" for r in rows if known_failure(r)]
+            lines += _header(rows, title, track, libraries) + body
+            headlines += [f"- {title.split(':')[0]}: {line[2:]}" for line in body
+                          if line.startswith("- ")]
+    if headlines:
+        lines[4:4] = ["### Headlines", "", *headlines, ""]
+    grouped: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        if known_failure(r):
+            grouped[(r["track"], r["library"], r["method"])].append(r)
+    known = [f"{track} {LIBRARIES[library].label} {method}, {len(group)} item(s) "
+             f"({', '.join(dict.fromkeys(r['item'] for r in group))}): "
+             f"{group[0].get('error', '')[:100]} — {known_failure(group[0])}"
+             for (track, library, method), group in grouped.items()]
     if known:
         lines += ["### Peer failures (results: the library fails on these data with its "
                   "defaults)", ""] + [f"- {k}" for k in known] + [""]

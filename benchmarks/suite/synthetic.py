@@ -68,10 +68,11 @@ def score_weights(data: dict[str, np.ndarray], weights: np.ndarray) -> dict[str,
 
 def gap_markets(n: int, *, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two markets of ``n`` rows; the second carries the ``PLANTED`` shifts."""
-    return _market(n, False, seed), _market(n, True, seed + 1)
+    return market(n, False, seed), market(n, True, seed + 1)
 
 
-def _market(n: int, shifted: bool, seed: int) -> pd.DataFrame:
+def market(n: int, shifted: bool, seed: int) -> pd.DataFrame:
+    """One market of ``gap_markets``: with the planted shifts when ``shifted``."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)

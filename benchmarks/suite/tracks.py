@@ -23,7 +23,7 @@ from benchmarks.suite import data
 
 # The pairs the issue names first: where our CDAN led, and where skada's KMM led.
 HEADLINE_PAIRS = ("amazon:books->kitchen", "office:caltech10->amazon", "digits:mnist->usps")
-TRACKS = ("uda", "fewlabel", "weights", "gap", "meta")
+TRACKS = ("recipes", "uda", "fewlabel", "weights", "gap", "features", "meta")
 UDA_LIBRARIES = ("ours", "skada", "pytorch_adapt", "adapt")
 FEWLABEL_LIBRARIES = ("ours", "adapt")
 WEIGHT_LIBRARIES = ("ours", "skada", "adapt")
@@ -51,6 +51,8 @@ class Settings:
     meta_tracks: tuple[str, ...]
     meta_k: int
     meta_learners: tuple[str, ...] | None
+    feature_pairs: tuple[str, ...] = ("office:amazon->webcam",)
+    max_images: int | None = None
     device: str = "cpu"
     memory_cap_mb: float = 8192.0
 
@@ -60,7 +62,8 @@ class Settings:
         if quick:
             settings = cls(True, (0,), 3, ("amazon:books->kitchen",), ("stackoverflow:Germany",),
                            50, (1000, 10_000), (1000, 10_000), (10_000,), ("movielens",), 10,
-                           ("pooled_offset", "maml", "meta_sgd"), device)
+                           ("pooled_offset", "maml", "meta_sgd"), ("office:dslr->webcam",),
+                           60, device)
         else:
             uda = tuple(p for d in data.UDA_DATASETS if data.available(d) is None
                         for p in data.all_pairs(d))
@@ -68,7 +71,8 @@ class Settings:
                              for p in data.all_pairs(d))
             settings = cls(False, (0, 1, 2), 20, uda, fewlabel, 50,
                            (1000, 10_000, 100_000, 1_000_000), (1000, 10_000, 100_000),
-                           (100_000, 1_000_000), ("movielens", "cracker"), 10, None, device)
+                           (100_000, 1_000_000), ("movielens", "cracker"), 10, None,
+                           device=device)
         changes: dict[str, Any] = {}
         if seeds is not None:
             changes["seeds"] = tuple(range(seeds))
@@ -80,6 +84,13 @@ class Settings:
             changes["uda_pairs"] = tuple(p for p in pairs if not p.startswith("stackoverflow"))
             changes["fewlabel_pairs"] = pairs
         return cls(**{**settings.__dict__, **changes})
+
+    def missing_data(self, tracks: tuple[str, ...] = TRACKS) -> list[str]:
+        """Why pairs of ``tracks`` cannot be built here (absent research data sets)."""
+        pairs = {"uda": self.uda_pairs, "fewlabel": self.fewlabel_pairs,
+                 "features": self.feature_pairs}
+        datasets = {p.split(":", 1)[0] for track in tracks for p in pairs.get(track, ())}
+        return [why for d in sorted(datasets) if (why := data.available(d)) is not None]
 
     @property
     def params(self) -> dict[str, Any]:
@@ -128,13 +139,17 @@ def _per_method(track: str, kind: str, libraries: tuple[str, ...], items: list[d
     return jobs
 
 
+def _present(pairs: tuple[str, ...]) -> list[str]:
+    return [p for p in pairs if data.available(p.split(":", 1)[0]) is None]
+
+
 def uda_jobs(settings: Settings, cache: str) -> list[Job]:
-    items = data.uda_items(cache, list(settings.uda_pairs), list(settings.seeds))
+    items = data.uda_items(cache, _present(settings.uda_pairs), list(settings.seeds))
     return _per_method("uda", "predict", UDA_LIBRARIES, items, settings.params, 300)
 
 
 def fewlabel_jobs(settings: Settings, cache: str) -> list[Job]:
-    items = data.fewlabel_items(cache, list(settings.fewlabel_pairs), list(settings.seeds),
+    items = data.fewlabel_items(cache, _present(settings.fewlabel_pairs), list(settings.seeds),
                                 settings.k)
     return _per_method("fewlabel", "predict", FEWLABEL_LIBRARIES, items, settings.params, 300)
 
@@ -157,6 +172,23 @@ def gap_jobs(settings: Settings) -> list[Job]:
             for rows in settings.gap_rows for library in GAP_LIBRARIES]
 
 
+def feature_jobs(settings: Settings) -> list[Job]:
+    if data.available("office") is not None:
+        return []
+    items = tuple({"id": pair, "seed": 0, "max_images": settings.max_images}
+                  for pair in settings.feature_pairs)
+    return [Job("features", "ours_features", method, "custom", items, settings.params,
+                timeout_s=1200) for method in methods("ours_features", "features")]
+
+
+def recipe_jobs(settings: Settings) -> list[Job]:
+    from benchmarks.suite.libs.ours_recipes import RECIPES
+
+    items = tuple({"id": name, "seed": 0} for name in RECIPES)
+    return [Job("recipes", "ours_recipes", "run", "custom", items, settings.params,
+                timeout_s=900)]
+
+
 def meta_jobs(settings: Settings) -> list[Job]:
     learners = settings.meta_learners or methods("ours_meta", "meta")
     jobs = []
@@ -175,9 +207,12 @@ def all_jobs(settings: Settings, cache: str, tracks: tuple[str, ...] = TRACKS,
     """Every job of the run (of ``libraries`` only, if given), in track order."""
     makers = {"gap": lambda: gap_jobs(settings), "weights": lambda: weight_jobs(settings),
               "fewlabel": lambda: fewlabel_jobs(settings, cache),
-              "uda": lambda: uda_jobs(settings, cache), "meta": lambda: meta_jobs(settings)}
+              "uda": lambda: uda_jobs(settings, cache), "meta": lambda: meta_jobs(settings),
+              "features": lambda: feature_jobs(settings),
+              "recipes": lambda: recipe_jobs(settings)}
     jobs = [job for track in TRACKS if track in tracks for job in makers[track]()]
     if libraries is not None:
-        wanted = set(libraries) | ({"ours_meta"} if "ours" in libraries else set())
+        wanted = set(libraries) | ({"ours_meta", "ours_features", "ours_recipes"}
+                                   if "ours" in libraries else set())
         jobs = [job for job in jobs if job.library in wanted]
     return jobs

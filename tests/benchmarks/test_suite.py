@@ -117,3 +117,25 @@ def test_a_missing_peer_environment_fails_the_quick_run(tmp_path, monkeypatch):
     monkeypatch.setattr(run.envs, "PEERS_DIR", tmp_path / "no-peers")
     assert run.main(["--quick", "--tracks", "gap", "--require-peers", "--libraries",
                      "evidently", "--out", str(tmp_path)]) == 2
+
+
+def _row(library, method, item, seed, errors, **extra):
+    losses = np.zeros(100, dtype=np.float32)
+    losses[:errors] = 1
+    return {"track": "uda", "library": library, "method": method, "item": item, "seed": seed,
+            "status": "ok", "metric": "accuracy", "score": 1 - errors / 100, "wall_s": 1.0,
+            "peak_rss_mb": 100.0, "losses": contract.encode_losses(losses), **extra}
+
+
+def test_the_uda_table_ranks_methods_and_checks_the_goals():
+    rows = [_row(library, method, item, seed, errors)
+            for item in ("amazon:a->b", "office:c->d") for seed in (0, 1)
+            for library, method, errors in (("ours", "served", 10), ("ours", "source_only", 30),
+                                            ("skada", "dann", 20))]
+    lines, facts = render.prediction_table(rows, "uda")
+    table = "\n".join(lines)
+    assert table.index("**transferkit served**") < table.index("SKADA dann")
+    assert "| **transferkit served** | 90.0 ± 0.0 | 90.0 ± 0.0 | 90.0 |" in table
+    goals = "\n".join(render.uda_goals(facts, rows))
+    assert "best peer method (SKADA dann) 80.0: +10.0 points" in goals and "**met**" in goals
+    assert "significantly below on 0 of 2 pairs" in goals

@@ -73,7 +73,7 @@ def _spiky(n: int, ess_rows: int) -> np.ndarray:
     return w
 
 
-def test_warning_fires_only_when_the_weights_rest_on_a_few_dozen_rows() -> None:
+def test_warning_fires_below_200_effective_rows_whatever_their_share() -> None:
     import warnings
 
     # 8 % of 10,000 rows is 800 rows' worth of data: a low share, but no harm follows
@@ -82,7 +82,10 @@ def test_warning_fires_only_when_the_weights_rest_on_a_few_dozen_rows() -> None:
         warnings.simplefilter("error", TransferWarning)
         assert warn_if_low_ess(_spiky(10_000, 800), "demo") == pytest.approx(0.08, rel=1e-3)
         assert not weight_report(_spiky(10_000, 800)).low_ess
-        warn_if_low_ess(_spiky(100, 30), "demo")  # 30 rows, but 30 % of them
+        warn_if_low_ess(_spiky(1_000, 250), "demo")
+    # 150 rows' worth is few even when it is most of a small source (the measured rule).
+    with pytest.warns(TransferWarning, match="effective sample size is 150"):
+        warn_if_low_ess(_spiky(200, 150), "demo")
     with pytest.warns(TransferWarning, match="rest on few rows.*effective sample size is 20"):
         warn_if_low_ess(_spiky(2_000, 20), "demo")
     report = weight_report(_spiky(2_000, 20))

@@ -35,8 +35,8 @@ from numpy.typing import ArrayLike
 from scipy.optimize import curve_fit
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
+from transferkit._sklearn import StableScaler
 from transferkit._validation import check_choice, check_param
 from transferkit.baselines import make_model
 from transferkit.detect._paired import LOWER_IS_BETTER
@@ -60,7 +60,7 @@ class _Baseline(BaseEstimator):
 
     def fit(self, source: Domain, target: Domain) -> _Baseline:
         rows = (source if self.side == "source" else target).labeled()
-        self.model_ = make_pipeline(StandardScaler(), make_model("logistic", source.task))
+        self.model_ = make_pipeline(StableScaler(), make_model("logistic", source.task))
         self.model_.fit(rows.X, rows.y)
         if source.is_classification:
             self.classes_ = np.unique(source.labeled().y)

@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.preprocessing import StandardScaler
 
+from transferkit._sklearn import StableScaler
 from transferkit.domain import Domain
 from transferkit.fewlabel.base import (
     FEWLABEL,
@@ -66,7 +66,7 @@ class FeatureAugmentation(EstimatorOutput, BaseFewLabel):
 
     Attributes
     ----------
-    scaler_ : StandardScaler
+    scaler_ : StableScaler
         Fitted on every row of both markets, applied before augmenting.
     estimator_ : estimator
         Fitted on the augmented rows of both markets.
@@ -87,7 +87,7 @@ class FeatureAugmentation(EstimatorOutput, BaseFewLabel):
             base = LogisticRegression(C=0.1, max_iter=2000)
         else:
             base = Ridge(alpha=10.0)
-        self.scaler_ = StandardScaler().fit(pair.X_all)
+        self.scaler_ = StableScaler().fit(pair.X_all)
         X = np.vstack([augment(self.scaler_.transform(pair.X_source), "source"),
                        augment(self.scaler_.transform(pair.X_target), "target")])
         y = np.r_[pair.y_source, pair.y_target]

@@ -25,10 +25,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from transferkit._registry import Registry
+from transferkit._sklearn import StableScaler
 from transferkit._validation import check_array_2d, check_param
 from transferkit.domain import Domain
 from transferkit.exceptions import DomainMismatchError, TransferWarning
@@ -255,8 +255,8 @@ def choose_by_cv(
 def default_estimator(task: str, penalty: float) -> Pipeline:
     """Standardisation then L2 logistic regression (``C = 1 / penalty``) or ridge."""
     if task == "regression":
-        return make_pipeline(StandardScaler(), Ridge(alpha=penalty))
-    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0 / penalty, max_iter=2000))
+        return make_pipeline(StableScaler(), Ridge(alpha=penalty))
+    return make_pipeline(StableScaler(), LogisticRegression(C=1.0 / penalty, max_iter=2000))
 
 
 def seeded(estimator: BaseEstimator, random_state: int | None) -> BaseEstimator:

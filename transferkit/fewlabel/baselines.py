@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.preprocessing import StandardScaler
 
+from transferkit._sklearn import StableScaler
 from transferkit.domain import Domain
 from transferkit.fewlabel._linear import LinearOutput, fit_ridge, fit_softmax
 from transferkit.fewlabel.base import (
@@ -90,7 +90,7 @@ class TargetOnly(LinearOutput, BaseFewLabel):
 
     Attributes
     ----------
-    scaler_ : StandardScaler
+    scaler_ : StableScaler
         Fitted on every row of both markets.
     coef_ : ndarray of shape (n_features + 1, n_classes) or (n_features + 1,)
         Last row / entry: intercept.
@@ -110,7 +110,7 @@ class TargetOnly(LinearOutput, BaseFewLabel):
         owner = type(self).__name__
         grid = check_penalties(owner, self.penalties)
         pair = check_pair(owner, source, target)
-        self.scaler_ = StandardScaler().fit(pair.X_all)
+        self.scaler_ = StableScaler().fit(pair.X_all)
         X = self.scaler_.transform(pair.X_target)
 
         def fit_rows(penalty: float, rows: np.ndarray) -> np.ndarray:

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.preprocessing import StandardScaler
 
+from transferkit._sklearn import StableScaler
 from transferkit._validation import check_param
 from transferkit.domain import Domain
 from transferkit.fewlabel._linear import LinearOutput, fit_ridge, fit_softmax
@@ -67,7 +67,7 @@ class RegularTransfer(LinearOutput, BaseFewLabel):
 
     Attributes
     ----------
-    scaler_ : StandardScaler
+    scaler_ : StableScaler
     source_coef_, coef_ : ndarray of shape (n_features + 1, n_classes) or (n_features + 1,)
         Source model and adapted model; last row / entry is the intercept.
     penalty_ : float
@@ -92,7 +92,7 @@ class RegularTransfer(LinearOutput, BaseFewLabel):
         check_param(owner, "source_penalty", self.source_penalty, "a float > 0",
                     lambda v: float(v) > 0)
         pair = check_pair(owner, source, target)
-        self.scaler_ = StandardScaler().fit(pair.X_all)
+        self.scaler_ = StableScaler().fit(pair.X_all)
         X_source = self.scaler_.transform(pair.X_source)
         X = self.scaler_.transform(pair.X_target)
         if pair.is_classification:

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from transferkit._sklearn import StableScaler
 from transferkit.domain import Domain
 from transferkit.fewlabel._linear import fit_ridge, fit_softmax, softmax_proba
 from transferkit.fewlabel.base import (
@@ -63,7 +63,7 @@ class SourceStacking(BaseFewLabel):
     ----------
     source_estimator_ : estimator
         Fitted on the source rows.
-    scaler_ : StandardScaler
+    scaler_ : StableScaler
         Standardises the raw features (fitted on every row of both markets).
     coef_ : ndarray
         Correction coefficients over ``[scaled x, source output]`` plus intercept.
@@ -102,7 +102,7 @@ class SourceStacking(BaseFewLabel):
                 f"{owner}: the source estimator's classes {self.source_estimator_.classes_!r} "
                 f"differ from the source labels {pair.classes!r}."
             )
-        self.scaler_ = StandardScaler().fit(pair.X_all)
+        self.scaler_ = StableScaler().fit(pair.X_all)
         offset = self._source_output(pair.X_target)
         Z = np.hstack([self.scaler_.transform(pair.X_target), offset])
 

@@ -60,11 +60,11 @@ MIN_CV_LABELS = 20
 # Default candidates. Without target labels only label-free methods can learn anything
 # new, and the validator must compare them in one space: the source-only network and the
 # aligners on the same network. On 7 real pairs (benchmarks/RESULTS.md, "label-free choice
-# rules"), domain_auc picking among them served 55.2 % mean accuracy, against 52.9 % from
-# the earlier mix of shallow reweighters and networks (the validator favoured shallow
-# models there) and 56.6 % for the best candidate in hindsight. With target labels, the
-# few-label methods (cheap, linear, CV-tuned) are the candidates the evidence favours
-# (few-label section), beside the baselines.
+# rules"), domain_auc picking among them served 56.2 % mean accuracy, against 52.9 % from
+# the former mix of source-only logistic regression, reweighters and two aligners (the
+# validator favoured the shallow models there) and 57.7 % for the best candidate in
+# hindsight. With target labels, the few-label methods (cheap, linear, CV-tuned) are the
+# candidates the evidence favours (few-label section), beside the baselines.
 _LABEL_FREE = ("nn_source_only", "dann", "cdan", "deep_coral", "mmd")
 _FEW_LABEL = ("source_only", "target_only", "pooled", "regular_transfer",
               "feature_augmentation", "stacking", "weighted_pooled", "tradaboost",

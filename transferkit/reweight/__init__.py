@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from transferkit.reweight.base import REWEIGHTERS, BaseReweighter
 from transferkit.reweight.diagnostics import (
-    LOW_ESS_FRACTION,
     WeightReport,
     effective_sample_size,
     weight_report,
@@ -34,7 +33,6 @@ __all__ = [
     "BBSE",
     "KLIEP",
     "KMM",
-    "LOW_ESS_FRACTION",
     "MLLS",
     "REWEIGHTERS",
     "ULSIF",

@@ -42,9 +42,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from transferkit._sklearn import StableScaler
 from transferkit._validation import check_choice, check_finite, check_param
 from transferkit.domain import Domain
 from transferkit.exceptions import TransferWarning
@@ -169,7 +169,7 @@ class LabelShiftEstimator(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             base = self.estimator
             if base is None:
-                base = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000))
+                base = make_pipeline(StableScaler(), LogisticRegression(C=0.1, max_iter=1000))
             if counts.min() < self.cv:
                 raise ValueError(
                     f"{name}: the smallest source class has {counts.min()} rows, fewer than "

@@ -116,6 +116,7 @@ def predict(method: str, split: Split, seed: int, params: dict) -> np.ndarray:
 
 STUDY_POOLS = {
     "recipe": None,  # the recipe's label-free default candidates
+    "former": ("source_only", "discriminative", "kmm", "dann", "deep_coral"),  # until 12-04
     "networks": ("nn_source_only", "dann", "cdan", "deep_coral", "mmd"),
     "all": ("source_only", "nn_source_only", "discriminative", "kmm", "dann", "cdan",
             "deep_coral", "mmd"),

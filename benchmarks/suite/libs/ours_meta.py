@@ -45,7 +45,7 @@ def custom(method: str, item: dict, params: dict) -> dict:
     else:
         raise ValueError(f"unknown meta track {track!r}; known: {sorted(TRACKS)}")
     learner = protocol.build_learners([method], episodes=episodes, epochs=1 if quick else 3,
-                                      batch=16)[method]
+                                      batch=16, device=params.get("device", "cpu"))[method]
     learner.meta_fit(train)
     n_query = None if track == "movielens" else 5
     evaluation = learner.evaluate(test.with_shots(k, n_query, on_small="drop"))
