@@ -112,7 +112,9 @@ def test_losses_are_non_negative_and_symmetric(A, B):
     a, b = torch.tensor(A), torch.tensor(B)
     for loss in (CORALLoss(), MMDLoss()):
         forward, backward = float(loss(a, b)), float(loss(b, a))
-        assert forward >= 0 and forward == pytest.approx(backward, rel=1e-4, abs=1e-6)
+        # The MMD is a difference of kernel means near 1, computed in float32: its
+        # cancellation error is about 1e-6 whatever the size of the loss.
+        assert forward >= 0 and forward == pytest.approx(backward, rel=1e-4, abs=1e-5)
 
 
 def test_dann_loss_is_the_discriminator_cross_entropy():
