@@ -78,6 +78,20 @@ def _pending(job: tracks.Job, done: set[tuple]) -> tracks.Job | None:
                       timeout_s=job.timeout_s * len(items) / len(job.items))
 
 
+def _by_pair(jobs: list[tracks.Job]) -> list[tracks.Job]:
+    """Each job split into one job per item id, ordered pair by pair."""
+    split = []
+    for job in jobs:
+        ids = list(dict.fromkeys(item.get("id", "") for item in job.items))
+        for pair in ids:
+            items = tuple(i for i in job.items if i.get("id", "") == pair)
+            split.append((pair, tracks.Job(job.track, job.library, job.method, job.kind, items,
+                                           job.params,
+                                           job.timeout_s * len(items) / len(job.items))))
+    order = list(dict.fromkeys(pair for pair, _ in split))
+    return [job for _, job in sorted(split, key=lambda x: order.index(x[0]))]
+
+
 def run_jobs(jobs: list[tracks.Job], out: Path, *, parallel: int, memory_cap_mb: float,
              header: dict) -> None:
     """Run ``jobs`` (``parallel`` at a time), appending every row to ``out`` as it comes."""
@@ -130,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="jobs at a time (timings are noisier above 1)")
     parser.add_argument("--memory-cap-gb", type=float, default=8.0)
     parser.add_argument("--out", type=Path, help="results folder")
+    parser.add_argument("--by-pair", action="store_true",
+                        help="one job per method and pair, pair after pair, so that an "
+                             "interrupted long run leaves whole pairs done")
     parser.add_argument("--fresh", action="store_true",
                         help="discard earlier rows instead of resuming")
     parser.add_argument("--require-peers", action="store_true",
@@ -165,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             jobs = [job for job in jobs if job.method in args.methods]
         done = _done_keys(rows_path)
         pending = [p for p in (_pending(job, done) for job in jobs) if p is not None]
+        if args.by_pair:
+            pending = _by_pair(pending)
         print(f"run: {len(pending)} of {len(jobs)} jobs to run ({len(jobs) - len(pending)} "
               f"done earlier), results -> {rows_path}", flush=True)
         header = {"run": machine(), "command": command}
