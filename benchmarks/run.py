@@ -182,10 +182,11 @@ def main(argv: list[str] | None = None) -> int:
             jobs = [job for job in jobs if job.method in args.methods]
         done = _done_keys(rows_path)
         pending = [p for p in (_pending(job, done) for job in jobs) if p is not None]
-        if args.by_pair:
-            pending = _by_pair(pending)
         print(f"run: {len(pending)} of {len(jobs)} jobs to run ({len(jobs) - len(pending)} "
               f"done earlier), results -> {rows_path}", flush=True)
+        if args.by_pair:
+            pending = _by_pair(pending)
+            print(f"run: split into {len(pending)} jobs, one per method and pair", flush=True)
         header = {"run": machine(), "command": command}
         run_jobs(pending, rows_path, parallel=args.parallel,
                  memory_cap_mb=args.memory_cap_gb * 1024, header=header)

@@ -139,3 +139,14 @@ def test_the_uda_table_ranks_methods_and_checks_the_goals():
     goals = "\n".join(render.uda_goals(facts, rows))
     assert "best peer method (SKADA dann) 80.0: +10.0 points" in goals and "**met**" in goals
     assert "significantly below on 0 of 2 pairs" in goals
+
+
+def test_by_pair_splits_jobs_so_pairs_finish_one_after_another():
+    from benchmarks.suite.tracks import Job
+
+    items = tuple({"id": pair, "seed": seed} for pair in ("a", "b") for seed in (0, 1))
+    jobs = [Job("uda", "ours", method, "predict", items, timeout_s=400) for method in "xy"]
+    split = run._by_pair(jobs)
+    assert [(j.method, j.items[0]["id"], len(j.items)) for j in split] == [
+        ("x", "a", 2), ("y", "a", 2), ("x", "b", 2), ("y", "b", 2)]
+    assert split[0].timeout_s == 200
