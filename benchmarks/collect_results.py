@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("suite", "choice_selection", "datasets", "door_checks", "gap", "reweight", "align",
-         "align_throughput", "finetune", "detect", "fewlabel", "meta", "defaults")
+ORDER = ("suite", "all_pairs", "choice_selection", "datasets", "door_checks", "gap",
+         "reweight", "align", "align_throughput", "finetune", "detect", "fewlabel", "meta",
+         "defaults")
 
 
 def main() -> None:

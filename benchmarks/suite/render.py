@@ -195,6 +195,7 @@ def choice_table(rows: list[dict]) -> list[str]:
         return []
     pools = list(study[0]["picks"])
     validators = list(study[0]["picks"][pools[0]])
+    summary: list[str] = []
     lines = [f"Label-free choice rules over {len(study)} (pair, seed) items: mean target "
              "accuracy (%) of the candidate each validator picks from each pool (candidates "
              "trained on 80 % of the source, no refit), against the best candidate in "
@@ -211,7 +212,12 @@ def choice_table(rows: list[dict]) -> list[str]:
         best = np.mean([max(m) for m in members])
         lines.append(f"| {pool} | " + " | ".join(cells) + f" | {100 * best:.1f} | "
                      f"{100 * np.mean([np.mean(m) for m in members]):.1f} |")
-    return lines + [""]
+        if pool == "recipe" and "domain_auc" in validators:
+            summary = ["", f"- The recipe's rule (domain_auc over its candidates) serves "
+                           f"{cells[validators.index('domain_auc')]} % on average; the best "
+                           f"candidate in hindsight {100 * best:.1f} %, a random one "
+                           f"{100 * np.mean([np.mean(m) for m in members]):.1f} %."]
+    return lines + summary + [""]
 
 
 def fewlabel_goals(facts: dict, ok: list[dict]) -> list[str]:
@@ -438,7 +444,12 @@ def plot(facts: dict, path: Path) -> bool:
                      label=library, marker=markers[library], s=46)
         for m in names:
             axes.annotate(m.split(" ", 1)[1], (seconds[m], 100 * means[m]), fontsize=7,
-                          xytext=(3, 3), textcoords="offset points")
+                          xytext=(3, 3), textcoords="offset points",
+                          fontweight="bold" if m == "transferkit served" else "normal")
+    if "transferkit served" in means:  # what `transferkit run` serves, ringed
+        axes.scatter([seconds["transferkit served"]], [100 * means["transferkit served"]],
+                     s=260, facecolors="none", edgecolors="black", linewidths=1.5,
+                     label="served by transferkit run")
     axes.set_xscale("log")
     axes.set_xlabel("mean wall seconds per fit + predict (log scale)")
     axes.set_ylabel(f"mean target accuracy over {len(facts['accuracy']['items'])} pairs (%)")
@@ -522,6 +533,12 @@ def write(rows: list[dict], *, section: Path, figure: Path, command: str,
         if plot(uda_facts, figure):
             link = os.path.relpath(figure, read_from or section.parent)
             lines += [f"![accuracy vs time]({link})", ""]
+    choice = choice_table(rows)
+    if choice:
+        lines += _header(rows, "Label-free choice rules: which candidate each validator serves",
+                         "uda", {"ours"}) + choice
+        headlines += [f"- Label-free choice: {line[2:]}" for line in choice
+                      if line.startswith("- ")]
     few_lines, few_facts = prediction_table(rows, "fewlabel")
     if few_lines:
         lines += _header(rows, f"Few-label transfer, K = {settings.k} labelled target rows",
