@@ -126,7 +126,7 @@ def run_jobs(jobs: list[tracks.Job], out: Path, *, parallel: int, memory_cap_mb:
                   f"  (elapsed {elapsed / 60:.1f} min, eta {eta / 60:.1f} min)", flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few minutes; for CI")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -155,7 +155,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", metavar="NAME",
                         help="also publish this run's section as benchmarks/sections/NAME.md "
                              "(a study kept beside the headline run)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _publish_study(section: Path, figure: Path, name: str) -> Path:
+    """Copy a study's section to ``benchmarks/sections/<name>.md`` for RESULTS.md."""
+    published = ROOT / "benchmarks" / "sections" / f"{name}.md"
+    text = section.read_text().replace(
+        "## One run, every headline: transferkit and its peers on the same splits",
+        f"## Study: `{name}` (benchmarks/run.py)")
+    text = text.replace("](accuracy_vs_time.png)",
+                        f"]({os.path.relpath(figure, ROOT / 'benchmarks')})")
+    temporary = published.with_suffix(".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, published)
+    return published
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
 
     out_dir = args.out or ROOT / "benchmarks" / "results" / ("quick" if args.quick else "full")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -190,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         header = {"run": machine(), "command": command}
         run_jobs(pending, rows_path, parallel=args.parallel,
                  memory_cap_mb=args.memory_cap_gb * 1024, header=header)
+    if not rows_path.exists():
+        print(f"run: no results in {rows_path} yet; run without --render-only first",
+              file=sys.stderr)
+        return 2
     rows = [json.loads(line) for line in rows_path.read_text().splitlines()]
     # The default full run publishes: its section and plot feed RESULTS.md. Any other run
     # (--quick, --out elsewhere) keeps everything in its own folder.
@@ -202,16 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                             read_from=ROOT / "benchmarks" if publish else None)
     print(f"run: wrote {section} and {figure}")
     if args.section and not publish:
-        published = ROOT / "benchmarks" / "sections" / f"{args.section}.md"
-        text = section.read_text().replace(
-            "## One run, every headline: transferkit and its peers on the same splits",
-            f"## Study: `{args.section}` (benchmarks/run.py)")
-        text = text.replace("](accuracy_vs_time.png)",
-                            f"]({os.path.relpath(figure, ROOT / 'benchmarks')})")
-        temporary = published.with_suffix(".tmp")
-        temporary.write_text(text)
-        os.replace(temporary, published)
-        print(f"run: published {published}")
+        print(f"run: published {_publish_study(section, figure, args.section)}")
     if publish:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "collect_results.py")],
                        check=True)
