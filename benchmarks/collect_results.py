@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("suite", "all_pairs", "choice_selection", "datasets", "door_checks", "gap",
+ORDER = ("suite", "all_pairs", "choice_selection", "choice_rules",
+         "datasets", "door_checks", "gap",
          "reweight", "align", "align_throughput", "finetune", "detect", "fewlabel", "meta",
          "defaults")
 

@@ -216,8 +216,28 @@ def choice_table(rows: list[dict]) -> list[str]:
             summary = ["", f"- The recipe's rule (domain_auc over its candidates) serves "
                            f"{cells[validators.index('domain_auc')]} % on average; the best "
                            f"candidate in hindsight {100 * best:.1f} %, a random one "
-                           f"{100 * np.mean([np.mean(m) for m in members]):.1f} %."]
+                           f"{100 * np.mean([np.mean(m) for m in members]):.1f} %.",
+                       *_rules_against_domain_auc(study, validators)]
     return lines + summary + [""]
+
+
+def _rules_against_domain_auc(study: list[dict], validators: list[str]) -> list[str]:
+    """Each other rule minus domain_auc in the recipe pool: mean and 95 % bootstrap CI."""
+    rng = np.random.default_rng(0)
+    cells = []
+    for validator in validators:
+        pairs = [(r["picks"]["recipe"][validator][1], r["picks"]["recipe"]["domain_auc"][1])
+                 for r in study]
+        if validator == "domain_auc" or any(None in p for p in pairs):
+            continue
+        diff = 100 * np.array([a - b for a, b in pairs])
+        means = diff[rng.integers(0, len(diff), (2000, len(diff)))].mean(axis=1)
+        lo, hi = np.percentile(means, [2.5, 97.5])
+        cells.append(f"{validator} {diff.mean():+.1f} ({lo:+.1f} to {hi:+.1f})")
+    if not cells:
+        return []
+    return [f"- Other rules minus domain_auc, recipe pool, points (95 % bootstrap CI over the "
+            f"{len(study)} items): " + "; ".join(cells) + "."]
 
 
 def fewlabel_goals(facts: dict, ok: list[dict]) -> list[str]:

@@ -150,3 +150,26 @@ def test_by_pair_splits_jobs_so_pairs_finish_one_after_another():
     assert [(j.method, j.items[0]["id"], len(j.items)) for j in split] == [
         ("x", "a", 2), ("y", "a", 2), ("x", "b", 2), ("y", "b", 2)]
     assert split[0].timeout_s == 200
+
+
+def test_consensus_rule_takes_the_best_mean_rank():
+    from benchmarks.suite.libs.ours import _consensus
+
+    scores = {"a": {"x": 3.0, "y": 2.0, "z": 1.0},   # x > y > z
+              "b": {"x": 1.0, "y": 3.0, "z": 2.0},   # y > z > x
+              "c": {"x": None, "y": 2.0, "z": 3.0}}  # unreliable x ranks last
+    assert _consensus(scores, ["x", "y", "z"]) == "y"
+    assert _consensus(scores, ["x", "z"]) == "z"
+
+
+def test_choice_table_compares_every_rule_with_domain_auc():
+    def item(auc, iwcv):
+        picks = {"domain_auc": ["m", auc], "iwcv": ["n", iwcv]}
+        return {"track": "uda", "status": "ok", "method": "choice_study",
+                "picks": {"recipe": picks}, "pools": {"recipe": ["m", "n"]},
+                "candidates": {"m": auc, "n": iwcv}}
+
+    rows = [item(0.5, 0.6), item(0.7, 0.8), item(0.4, 0.5)]
+    text = "\n".join(render.choice_table(rows))
+    assert "| recipe | 53.3 | 63.3 | 63.3 | 58.3 |" in text
+    assert "iwcv +10.0 (+10.0 to +10.0)" in text

@@ -158,9 +158,58 @@ def _choice_study(split: Split, seed: int, params: dict) -> tuple[np.ndarray, di
                     picks.setdefault(pool, {})[validator] = [f"error: {exc}"[:80], None]
                     continue
             picks.setdefault(pool, {})[validator] = [chosen, accuracy[chosen]]
+    scores = _validator_scores(fitted, target, source_validation)
+    for pool, members in pools.items():
+        chosen = _consensus(scores, members)
+        picks[pool]["consensus"] = [chosen, accuracy[chosen]]
+        vote = _soft_vote([fitted[n] for n in members], target.X)
+        picks[pool]["soft_vote"] = ["soft_vote", float(np.mean(vote == split.y_target))]
     served = picks["recipe"]["domain_auc"][0]
-    return predictions[served], {"candidates": accuracy, "picks": picks,
+    return predictions[served], {"candidates": accuracy, "picks": picks, "scores": scores,
                                  "pools": {k: list(v) for k, v in pools.items()}}
+
+
+def _validator_scores(fitted: dict, target: Any, source_validation: Any) -> dict:
+    """Every validator's score for every candidate, oriented so that higher is better.
+
+    Kept in the rows so that a new choice rule can be evaluated without retraining; an
+    unreliable score is ``None``.
+    """
+    import warnings
+
+    from transferkit.detect import select_model
+
+    scores: dict[str, dict[str, float | None]] = {}
+    for validator in STUDY_VALIDATORS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                selection = select_model(fitted, validator, target=target,
+                                         source=source_validation)
+            except ValueError:
+                continue
+        sign = 1.0 if selection.greater_is_better else -1.0
+        scores[validator] = {n: (None if v != v else sign * float(v))
+                             for n, v in selection.table["score"].items()}
+    return scores
+
+
+def _consensus(scores: dict, members: list[str]) -> str:
+    """The candidate with the best mean rank over the validators (a rank-vote rule)."""
+    ranks = {n: 0.0 for n in members}
+    for table in scores.values():
+        ordered = sorted(members, key=lambda n: -np.inf if table[n] is None else table[n],
+                         reverse=True)
+        for rank, n in enumerate(ordered):
+            ranks[n] += rank
+    return min(members, key=lambda n: (ranks[n], members.index(n)))
+
+
+def _soft_vote(models: list, X: np.ndarray) -> np.ndarray:
+    """Labels of the averaged class probabilities of ``models`` (an ensemble rule)."""
+    first = models[0]
+    proba = np.mean([m.predict_proba(X) for m in models], axis=0)
+    return np.asarray(first.classes_)[proba.argmax(axis=1)]
 
 
 def _oracle(split: Split, seed: int) -> np.ndarray:
