@@ -63,8 +63,9 @@ MIN_CV_LABELS = 20
 # "choice_rules"), domain_auc picking among them served 61.0 % mean accuracy, against 59.5 %
 # from the former mix of source-only logistic regression, reweighters and two aligners, 60.6
 # for a random candidate and 63.1 for the best in hindsight; no other validator, rank vote or
-# soft vote was significantly better. With target labels, the few-label methods (cheap, linear, CV-tuned) are the
-# candidates the evidence favours (few-label section), beside the baselines.
+# soft vote was significantly better. With target labels, the few-label methods (cheap,
+# linear, CV-tuned) are the candidates the evidence favours (few-label section), beside the
+# baselines.
 _LABEL_FREE = ("nn_source_only", "dann", "cdan", "deep_coral", "mmd")
 _FEW_LABEL = ("source_only", "target_only", "pooled", "regular_transfer",
               "feature_augmentation", "stacking", "weighted_pooled", "tradaboost",
