@@ -189,3 +189,15 @@ def test_no_setting_beating_uniform_weights_serves_the_flattest() -> None:
     assert _chosen([1.02, 1.001, 1.01], [0.2, 0.5, 0.9]) == 2
     # Otherwise the flattest of the settings within 80 % of the largest reduction.
     assert _chosen([0.90, 0.91, 0.95, 0.99], [0.1, 0.6, 0.8, 0.99]) == 1
+
+
+def test_large_sources_are_compared_on_a_subsample_and_weighted_in_full(monkeypatch):
+    from transferkit.reweight import kmm as module
+
+    X, y = _data(300, 120)
+    assert KMM().fit(X, y).selection_rows_ == (300, 120)
+    monkeypatch.setattr(module, "_MAX_SELECTION_ROWS", 100)
+    kmm = KMM().fit(X, y)
+    assert kmm.selection_rows_ == (100, 100)
+    assert kmm.weights_.shape == (300,) and sum(kmm.selection_["chosen"]) == 1
+    assert KMM(gamma=1.0, reg=0.0).fit(X, y).selection_rows_ is None
