@@ -295,12 +295,11 @@ class KMM(BaseReweighter):
         if len(gammas) * len(regs) > 1 and min(len(Xs), len(Xt)) >= 2:
             # Above _MAX_SELECTION_ROWS per side the settings are compared on a random
             # subsample: the ranking needs far fewer rows than the served solution.
-            sample_s, sample_t = (rng.choice(len(X), _MAX_SELECTION_ROWS, replace=False)
-                                  if len(X) > _MAX_SELECTION_ROWS else slice(None)
-                                  for X in (Xs, Xt))
-            self.selection_rows_ = (len(Xs[sample_s]), len(Xt[sample_t]))
-            self.gamma_, self.reg_ = self._select(Xs[sample_s], Xt[sample_t], gammas, regs,
-                                                  median, seed)
+            sample_s, sample_t = (X[rng.choice(len(X), _MAX_SELECTION_ROWS, replace=False)]
+                                  if len(X) > _MAX_SELECTION_ROWS else X for X in (Xs, Xt))
+            self.selection_rows_ = (len(sample_s), len(sample_t))
+            self.gamma_, self.reg_ = self._select(sample_s, sample_t, gammas, regs, median,
+                                                  seed)
         else:
             self.gamma_, self.reg_ = gammas[0], regs[0]
         beta, self.n_iter_, self.objective_ = self._solve(Xs, Xt, self.gamma_, self.reg_, seed)

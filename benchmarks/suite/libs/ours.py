@@ -131,9 +131,6 @@ def _choice_study(split: Split, seed: int, params: dict) -> tuple[np.ndarray, di
     see the other 20 % and the unlabelled target; accuracies use the target labels, so
     this is an evaluation, never a method. Returns the recipe pool's domain_auc pick.
     """
-    import warnings
-
-    from transferkit.detect import select_model
     from transferkit.recipes.steps import default_methods
 
     source, target = _domains(split)
@@ -144,22 +141,20 @@ def _choice_study(split: Split, seed: int, params: dict) -> tuple[np.ndarray, di
     fitted = {n: _new(n, task, seed, params).fit(source_train, target) for n in names}
     predictions = {n: np.asarray(m.predict(target.X)) for n, m in fitted.items()}
     accuracy = {n: float(np.mean(p == split.y_target)) for n, p in predictions.items()}
-    picks: dict[str, dict[str, list]] = {}
+    # Validators score each candidate on its own, so one table per validator serves every
+    # pool: a pool's pick is its best reliable member, domain_auc's when there is none (as
+    # select_model's fallback does).
+    scores, errors = _validator_scores(fitted, target, source_validation)
+    picks: dict[str, dict[str, list]] = {pool: {} for pool in pools}
     for pool, members in pools.items():
         for validator in STUDY_VALIDATORS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    chosen = select_model({n: fitted[n] for n in members}, validator,
-                                          target=target, source=source_validation,
-                                          fallback=None if validator == "domain_auc"
-                                          else "domain_auc").best_name
-                except ValueError as exc:
-                    picks.setdefault(pool, {})[validator] = [f"error: {exc}"[:80], None]
-                    continue
-            picks.setdefault(pool, {})[validator] = [chosen, accuracy[chosen]]
-    scores = _validator_scores(fitted, target, source_validation)
-    for pool, members in pools.items():
+            if validator in errors:
+                picks[pool][validator] = [f"error: {errors[validator]}"[:80], None]
+                continue
+            chosen = (_best(scores[validator], members)
+                      or _best(scores.get("domain_auc", {}), members))
+            picks[pool][validator] = ([chosen, accuracy[chosen]] if chosen else
+                                      ["error: no candidate scored reliably", None])
         chosen = _consensus(scores, members)
         picks[pool]["consensus"] = [chosen, accuracy[chosen]]
         vote = _soft_vote([fitted[n] for n in members], target.X)
@@ -169,29 +164,39 @@ def _choice_study(split: Split, seed: int, params: dict) -> tuple[np.ndarray, di
                                  "pools": {k: list(v) for k, v in pools.items()}}
 
 
-def _validator_scores(fitted: dict, target: Any, source_validation: Any) -> dict:
+def _validator_scores(fitted: dict, target: Any,
+                      source_validation: Any) -> tuple[dict, dict[str, str]]:
     """Every validator's score for every candidate, oriented so that higher is better.
 
     Kept in the rows so that a new choice rule can be evaluated without retraining; an
-    unreliable score is ``None``.
+    unreliable score is ``None``. Also returns the error of each validator that could not
+    score at all.
     """
     import warnings
 
     from transferkit.detect import select_model
 
     scores: dict[str, dict[str, float | None]] = {}
+    errors: dict[str, str] = {}
     for validator in STUDY_VALIDATORS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 selection = select_model(fitted, validator, target=target,
                                          source=source_validation)
-            except ValueError:
+            except ValueError as exc:
+                errors[validator] = str(exc)
                 continue
         sign = 1.0 if selection.greater_is_better else -1.0
         scores[validator] = {n: (None if v != v else sign * float(v))
                              for n, v in selection.table["score"].items()}
-    return scores
+    return scores, errors
+
+
+def _best(table: dict[str, float | None], members: list[str]) -> str | None:
+    """The member with the highest reliable score (the first on ties), or None."""
+    scored = [n for n in members if table.get(n) is not None]
+    return max(scored, key=lambda n: table[n]) if scored else None
 
 
 def _consensus(scores: dict, members: list[str]) -> str:
